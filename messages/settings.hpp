@@ -1,0 +1,142 @@
+#pragma once
+
+// The agent's whole configuration as plain data. Defaults live here, in the member
+// initialisers; runtime/config_loader fills it from the config file, the secrets
+// file, the environment and the command line, and hands actors an immutable copy.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace vigil {
+
+using namespace std::chrono_literals;
+using duration = std::chrono::milliseconds;
+
+struct log_settings {
+  std::string level = "info"; // trace, debug, info, warn, error, critical, off
+  std::string file;           // optional rotating log file in addition to stderr
+  uint64_t file_max_bytes = 10 * 1024 * 1024;
+  uint32_t file_max_files = 3;
+};
+
+struct supervision_settings {
+  uint32_t max_restarts = 5; // a child crashing more often than this within `window` is given up
+  duration window = 60s;
+  duration backoff_initial = 200ms; // doubled per crash within the window, capped
+  duration backoff_max = 30s;
+};
+
+struct api_token {
+  std::string token; // secret
+  std::vector<std::string> scopes = {"read"};
+};
+
+struct api_settings {
+  std::string bind = "127.0.0.1";
+  uint16_t control_port = 8754;
+  uint16_t ws_port = 8755;
+  uint16_t telemetry_ws_port = 8756;
+  uint32_t threads = 1;          // Asio threads serving HTTP and WebSocket
+  std::vector<api_token> tokens; // secret; required for a non-loopback bind
+};
+
+struct log_source_settings {
+  std::string path; // a file or a glob (`*`, `?`, `[...]`, `**`)
+  std::string application = "system";
+  std::string read_from;             // empty: sources.read_from
+  std::vector<std::string> keywords; // empty: sources.keywords
+  std::string multiline;             // "", "stack_trace" or "start_pattern"
+  std::string multiline_start;       // regex for "start_pattern"
+};
+
+struct journal_settings {
+  bool enabled = true;            // only where a journal exists
+  std::vector<std::string> units; // empty: all units
+  uint32_t max_priority = 3;      // 0 emerg .. 7 debug; 3 = err and worse
+};
+
+struct sources_settings {
+  // Debian 12 has no /var/log/syslog unless rsyslog is installed; the journal covers that.
+  static std::vector<log_source_settings> default_files() {
+    std::vector<log_source_settings> xs(2);
+    xs[0].path = "/var/log/syslog";
+    xs[1].path = "/var/log/*.log";
+    return xs;
+  }
+
+  std::vector<log_source_settings> files = default_files();
+  std::string read_from = "end"; // "end" or "beginning" for files present at first sight
+  std::vector<std::string> keywords = {"emerg", "alert",  "critical", "error",
+                                       "fail",  "failed", "panic",    "fatal"};
+  uint32_t max_files = 1000;
+  uint32_t max_line_bytes = 64 * 1024;
+  uint32_t batch_bytes = 256 * 1024; // read granularity per credit
+  uint32_t window = 2;               // batches in flight per source
+  duration poll_interval = 1s;       // safety net besides inotify
+  duration rescan_interval = 10s;    // glob re-expansion
+  duration multiline_timeout = 2s;
+  journal_settings journal;
+};
+
+struct outbox_settings {
+  uint64_t logs_max_bytes = 256ull * 1024 * 1024;
+  uint64_t alerts_max_bytes = 16ull * 1024 * 1024;
+  uint64_t telemetry_max_bytes = 64ull * 1024 * 1024;
+  uint64_t heartbeat_max_bytes = 1ull * 1024 * 1024;
+  duration events_retention = 7 * 24h; // local event store
+  uint64_t events_max_rows = 1'000'000;
+};
+
+struct rabbitmq_settings {
+  std::string url; // secret; empty: no broker, events stay in the local store
+  std::string queue = "error_logs_queue";
+  bool declare_queue = true; // false: passive check only
+  bool quorum_queue = false;
+  std::string ca_file;
+  bool verify_peer = true;
+  uint32_t confirm_window = 1024;
+  duration heartbeat = 30s;
+  duration reconnect_initial = 500ms;
+  duration reconnect_max = 30s;
+};
+
+struct backend_settings {
+  std::string url; // e.g. https://backend.example:3000; empty: no backend
+  std::string jwt; // secret
+  duration heartbeat_interval = 30s;
+  duration snapshot_interval = 60s;
+  duration request_timeout = 10s;
+  duration refresh_margin = 5min;
+};
+
+struct telemetry_settings {
+  duration interval = 5s; // fast collectors
+};
+
+struct settings {
+  std::string node_id; // empty: persistent UUID from the state dir
+  std::string state_dir = "/var/lib/vigil";
+  std::string secrets_file = "/etc/vigil/secrets.json";
+  uint32_t scheduler_threads = 2;
+  bool fault_injection = false; // command line only: --enable-fault-injection
+  log_settings log;
+  supervision_settings supervision;
+  api_settings api;
+  sources_settings sources;
+  outbox_settings outbox;
+  rabbitmq_settings rabbitmq;
+  backend_settings backend;
+  telemetry_settings telemetry;
+};
+
+using settings_ptr = std::shared_ptr<const settings>;
+
+} // namespace vigil
+
+// Settings travel between actors as an immutable shared snapshot; never serialized.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::settings_ptr)

@@ -1,0 +1,148 @@
+#pragma once
+
+// The one list of configuration keys. Every visitor (reading a layer, writing
+// `config show`, collecting the known keys) walks the settings through these
+// functions, so a key is declared exactly once, next to its rules.
+
+#include "messages/settings.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil {
+
+struct field_rules {
+  std::vector<std::string> one_of; // allowed values of a string or of list items
+  int64_t min = 0;
+  int64_t max = INT64_MAX;
+  bool secret = false;    // never shown or logged; may come from the secrets file
+  bool byte_size = false; // accepts "64KiB", "256MiB", "1GB" besides a number
+  bool required = false;  // must be present (list items)
+  bool cli_only = false;  // not accepted from files
+
+  field_rules& in(std::vector<std::string> xs) {
+    one_of = std::move(xs);
+    return *this;
+  }
+  field_rules& range(int64_t lo, int64_t hi) {
+    min = lo;
+    max = hi;
+    return *this;
+  }
+};
+
+inline field_rules rules() {
+  return {};
+}
+inline field_rules secret() {
+  field_rules r;
+  r.secret = true;
+  return r;
+}
+inline field_rules byte_size() {
+  field_rules r;
+  r.byte_size = true;
+  return r;
+}
+inline field_rules required() {
+  field_rules r;
+  r.required = true;
+  return r;
+}
+
+template <class Visitor>
+void describe(Visitor& v, api_token& x) {
+  v("token", x.token, [] {
+    auto r = secret();
+    r.required = true;
+    return r;
+  }());
+  v("scopes", x.scopes, rules().in({"read", "control"}));
+}
+
+template <class Visitor>
+void describe(Visitor& v, log_source_settings& x) {
+  v("path", x.path, required());
+  v("application", x.application);
+  v("read_from", x.read_from, rules().in({"", "end", "beginning"}));
+  v("keywords", x.keywords);
+  v("multiline", x.multiline, rules().in({"", "stack_trace", "start_pattern"}));
+  v("multiline_start", x.multiline_start);
+}
+
+template <class Visitor>
+void describe(Visitor& v, settings& s) {
+  v("node_id", s.node_id);
+  v("state_dir", s.state_dir);
+  v("secrets_file", s.secrets_file);
+  v("scheduler_threads", s.scheduler_threads, rules().range(1, 64));
+  v("fault_injection", s.fault_injection, [] {
+    field_rules r;
+    r.cli_only = true;
+    return r;
+  }());
+
+  v("log.level", s.log.level,
+    rules().in({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  v("log.file", s.log.file);
+  v("log.file_max_bytes", s.log.file_max_bytes, byte_size().range(4096, INT64_MAX));
+  v("log.file_max_files", s.log.file_max_files, rules().range(1, 100));
+
+  v("supervision.max_restarts", s.supervision.max_restarts, rules().range(0, 1000));
+  v("supervision.window", s.supervision.window, rules().range(1, INT64_MAX));
+  v("supervision.backoff_initial", s.supervision.backoff_initial, rules().range(1, INT64_MAX));
+  v("supervision.backoff_max", s.supervision.backoff_max, rules().range(1, INT64_MAX));
+
+  v("api.bind", s.api.bind);
+  v("api.control_port", s.api.control_port, rules().range(0, 65535));
+  v("api.ws_port", s.api.ws_port, rules().range(0, 65535));
+  v("api.telemetry_ws_port", s.api.telemetry_ws_port, rules().range(0, 65535));
+  v("api.threads", s.api.threads, rules().range(1, 16));
+  v("api.tokens", s.api.tokens, secret());
+
+  v("sources.files", s.sources.files);
+  v("sources.read_from", s.sources.read_from, rules().in({"end", "beginning"}));
+  v("sources.keywords", s.sources.keywords);
+  v("sources.max_files", s.sources.max_files, rules().range(1, 100000));
+  v("sources.max_line_bytes", s.sources.max_line_bytes, byte_size().range(256, 16 << 20));
+  v("sources.batch_bytes", s.sources.batch_bytes, byte_size().range(4096, 64 << 20));
+  v("sources.window", s.sources.window, rules().range(1, 64));
+  v("sources.poll_interval", s.sources.poll_interval, rules().range(10, INT64_MAX));
+  v("sources.rescan_interval", s.sources.rescan_interval, rules().range(100, INT64_MAX));
+  v("sources.multiline_timeout", s.sources.multiline_timeout, rules().range(1, INT64_MAX));
+  v("sources.journal.enabled", s.sources.journal.enabled);
+  v("sources.journal.units", s.sources.journal.units);
+  v("sources.journal.max_priority", s.sources.journal.max_priority, rules().range(0, 7));
+
+  v("outbox.logs_max_bytes", s.outbox.logs_max_bytes, byte_size().range(65536, INT64_MAX));
+  v("outbox.alerts_max_bytes", s.outbox.alerts_max_bytes, byte_size().range(65536, INT64_MAX));
+  v("outbox.telemetry_max_bytes", s.outbox.telemetry_max_bytes,
+    byte_size().range(65536, INT64_MAX));
+  v("outbox.heartbeat_max_bytes", s.outbox.heartbeat_max_bytes,
+    byte_size().range(65536, INT64_MAX));
+  v("outbox.events_retention", s.outbox.events_retention, rules().range(1000, INT64_MAX));
+  v("outbox.events_max_rows", s.outbox.events_max_rows, rules().range(100, INT64_MAX));
+
+  v("rabbitmq.url", s.rabbitmq.url, secret());
+  v("rabbitmq.queue", s.rabbitmq.queue);
+  v("rabbitmq.declare_queue", s.rabbitmq.declare_queue);
+  v("rabbitmq.quorum_queue", s.rabbitmq.quorum_queue);
+  v("rabbitmq.ca_file", s.rabbitmq.ca_file);
+  v("rabbitmq.verify_peer", s.rabbitmq.verify_peer);
+  v("rabbitmq.confirm_window", s.rabbitmq.confirm_window, rules().range(1, 65535));
+  v("rabbitmq.heartbeat", s.rabbitmq.heartbeat, rules().range(0, INT64_MAX));
+  v("rabbitmq.reconnect_initial", s.rabbitmq.reconnect_initial, rules().range(1, INT64_MAX));
+  v("rabbitmq.reconnect_max", s.rabbitmq.reconnect_max, rules().range(1, INT64_MAX));
+
+  v("backend.url", s.backend.url);
+  v("backend.jwt", s.backend.jwt, secret());
+  v("backend.heartbeat_interval", s.backend.heartbeat_interval, rules().range(1000, INT64_MAX));
+  v("backend.snapshot_interval", s.backend.snapshot_interval, rules().range(1000, INT64_MAX));
+  v("backend.request_timeout", s.backend.request_timeout, rules().range(100, INT64_MAX));
+  v("backend.refresh_margin", s.backend.refresh_margin, rules().range(0, INT64_MAX));
+
+  v("telemetry.interval", s.telemetry.interval, rules().range(100, INT64_MAX));
+}
+
+} // namespace vigil

@@ -1,0 +1,232 @@
+#include "runtime/config_loader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+
+using namespace vigil;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct config_loader_test : ::testing::Test {
+  fs::path dir;
+  config_loader_test() {
+    char tmpl[] = "/tmp/vigil-config-XXXXXX";
+    dir = mkdtemp(tmpl);
+  }
+  ~config_loader_test() override { fs::remove_all(dir); }
+
+  std::string write(const std::string& name, const std::string& text, mode_t mode = 0644) {
+    auto p = dir / name;
+    std::ofstream{p} << text;
+    ::chmod(p.c_str(), mode);
+    return p.string();
+  }
+
+  config_inputs inputs(const std::string& config_path) {
+    config_inputs in;
+    in.config_path = config_path;
+    in.config_path_explicit = true;
+    in.command_line["secrets_file"] = (dir / "no-secrets.json").string();
+    return in;
+  }
+
+  static std::string all(const config_result& r) {
+    std::string s;
+    for (auto& e : r.errors)
+      s += e + "\n";
+    return s;
+  }
+};
+
+TEST_F(config_loader_test, defaults_without_any_file) {
+  config_inputs in;
+  in.config_path = (dir / "absent.json").string();
+  in.command_line["secrets_file"] = "";
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->api.bind, "127.0.0.1");
+  EXPECT_EQ(r.value->api.control_port, 8754);
+  EXPECT_EQ(r.value->api.ws_port, 8755);
+  EXPECT_EQ(r.value->api.telemetry_ws_port, 8756);
+  EXPECT_EQ(r.value->rabbitmq.queue, "error_logs_queue");
+  EXPECT_EQ(r.value->backend.heartbeat_interval, 30s);
+  EXPECT_EQ(r.value->state_dir, "/var/lib/vigil");
+}
+
+TEST_F(config_loader_test, explicit_missing_file_is_an_error_naming_it) {
+  auto r = load_config(inputs((dir / "absent.json").string()));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("absent.json: cannot be read"), std::string::npos) << all(r);
+}
+
+TEST_F(config_loader_test, file_overrides_defaults_and_flags_override_file) {
+  auto path = write("vigil.json", R"({
+    // comments are allowed
+    "api": { "control_port": 9000, "ws_port": 9001 },
+    "log": { "level": "debug" },
+    "backend": { "heartbeat_interval": "45s" },
+    "outbox": { "logs_max_bytes": "64MiB" }
+  })");
+  auto in = inputs(path);
+  in.command_line["api"]["control_port"] = "9100"; // flags arrive as strings
+  in.option_names["api.control_port"] = "--control-port";
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->api.control_port, 9100);      // flag wins
+  EXPECT_EQ(r.value->api.ws_port, 9001);           // file wins over default
+  EXPECT_EQ(r.value->api.telemetry_ws_port, 8756); // default
+  EXPECT_EQ(r.value->log.level, "debug");
+  EXPECT_EQ(r.value->backend.heartbeat_interval, 45s);
+  EXPECT_EQ(r.value->outbox.logs_max_bytes, 64u << 20);
+}
+
+TEST_F(config_loader_test, unknown_key_names_file_key_and_suggestion) {
+  auto path = write("vigil.json", R"({"api": {"contol_port": 1}, "lgo": {}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto text = all(r);
+  EXPECT_NE(text.find(path + ": key 'api.contol_port' unknown key; did you mean "
+                             "'api.control_port'?"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("key 'lgo' unknown key; did you mean 'log"), std::string::npos) << text;
+}
+
+TEST_F(config_loader_test, wrong_types_and_ranges_are_named) {
+  auto path = write("vigil.json", R"({
+    "api": {"control_port": 70000, "bind": 5},
+    "log": {"level": "verbose"},
+    "sources": {"poll_interval": "soon", "files": [{"application": "x"}, {"path": "/a", "colour": 1}]}
+  })");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto text = all(r);
+  EXPECT_NE(text.find("'api.control_port' must be between 0 and 65535, not 70000"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'api.bind' must be a string, not number"), std::string::npos) << text;
+  EXPECT_NE(text.find("'log.level' must be one of trace, debug, info"), std::string::npos) << text;
+  EXPECT_NE(text.find("'sources.poll_interval' must be a duration"), std::string::npos) << text;
+  EXPECT_NE(text.find("'sources.files[0].path' is required"), std::string::npos) << text;
+  EXPECT_NE(text.find("'sources.files[1].colour' unknown key"), std::string::npos) << text;
+}
+
+TEST_F(config_loader_test, invalid_json_reports_line_and_column) {
+  auto path = write("vigil.json", "{\n  \"api\": {\n    \"bind\": \"127.0.0.1\",,\n  }\n}");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find(path + ": invalid JSON at line 3"), std::string::npos) << all(r);
+}
+
+TEST_F(config_loader_test, bad_flag_value_names_the_option) {
+  auto path = write("vigil.json", "{}");
+  auto in = inputs(path);
+  in.command_line["api"]["control_port"] = "abc";
+  in.option_names["api.control_port"] = "--control-port";
+  auto r = load_config(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("option --control-port must be an integer"), std::string::npos) << all(r);
+}
+
+TEST_F(config_loader_test, secrets_come_from_a_private_file_and_are_never_shown) {
+  auto path = write("vigil.json", R"({"rabbitmq": {"queue": "q1"}})");
+  auto secrets = write("secrets.json",
+                       R"({"rabbitmq": {"url": "amqp://u:hunter2@127.0.0.1:5672/"},
+                           "api": {"tokens": [{"token": "0123456789abcdef0123", "scopes": ["read"]}]}})",
+                       0600);
+  auto in = inputs(path);
+  in.command_line["secrets_file"] = secrets;
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->rabbitmq.url, "amqp://u:hunter2@127.0.0.1:5672/");
+  EXPECT_EQ(r.value->rabbitmq.queue, "q1");
+  ASSERT_EQ(r.value->api.tokens.size(), 1u);
+  auto shown = settings_to_json(*r.value).dump();
+  EXPECT_EQ(shown.find("hunter2"), std::string::npos) << shown;
+  EXPECT_EQ(shown.find("0123456789abcdef0123"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("\"queue\":\"q1\""), std::string::npos) << shown;
+}
+
+TEST_F(config_loader_test, secrets_file_readable_by_others_is_refused) {
+  auto path = write("vigil.json", "{}");
+  auto secrets = write("secrets.json", R"({"backend": {"jwt": "x.y.z"}})", 0644);
+  auto in = inputs(path);
+  in.command_line["secrets_file"] = secrets;
+  auto r = load_config(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find(secrets + ": secrets file is readable by group or others (mode 0644)"),
+            std::string::npos)
+      << all(r);
+}
+
+TEST_F(config_loader_test, secrets_file_holds_only_secrets) {
+  auto path = write("vigil.json", "{}");
+  auto secrets = write("secrets.json", R"({"api": {"bind": "0.0.0.0"}})", 0600);
+  auto in = inputs(path);
+  in.command_line["secrets_file"] = secrets;
+  auto r = load_config(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("'api.bind' is not a secret"), std::string::npos) << all(r);
+}
+
+TEST_F(config_loader_test, environment_overrides_secrets_file) {
+  auto path = write("vigil.json", "{}");
+  auto in = inputs(path);
+  in.environment["VIGIL_RABBITMQ_URL"] = "amqp://a:b@127.0.0.1:1/";
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->rabbitmq.url, "amqp://a:b@127.0.0.1:1/");
+  in.environment["VIGIL_RABBITMQ_URL"] = "http://nope";
+  r = load_config(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("rabbitmq.url: must start with amqp://"), std::string::npos) << all(r);
+  EXPECT_EQ(all(r).find("nope"), std::string::npos) << "secret value leaked: " << all(r);
+}
+
+TEST_F(config_loader_test, non_loopback_bind_requires_tokens) {
+  auto path = write("vigil.json", R"({"api": {"bind": "0.0.0.0"}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("refusing to listen on non-loopback address 0.0.0.0"), std::string::npos)
+      << all(r);
+  auto in = inputs(path);
+  in.environment["VIGIL_API_TOKEN"] = "a-long-enough-token-value";
+  r = load_config(in);
+  EXPECT_TRUE(r.ok()) << all(r);
+  path = write("v2.json", R"({"api": {"bind": "127.0.0.2"}})");
+  EXPECT_TRUE(load_config(inputs(path)).ok()); // all of 127/8 is loopback
+}
+
+TEST_F(config_loader_test, fault_injection_only_from_the_command_line) {
+  auto path = write("vigil.json", R"({"fault_injection": true})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("can only be set on the command line"), std::string::npos) << all(r);
+}
+
+TEST_F(config_loader_test, durations_and_sizes_parse) {
+  EXPECT_EQ(parse_duration("250ms"), duration{250});
+  EXPECT_EQ(parse_duration("30s"), duration{30000});
+  EXPECT_EQ(parse_duration("5m"), duration{300000});
+  EXPECT_EQ(parse_duration("1.5h"), duration{5400000});
+  EXPECT_EQ(parse_duration("2"), duration{2000});
+  EXPECT_FALSE(parse_duration("5 parsecs"));
+  EXPECT_FALSE(parse_duration("-1s"));
+  EXPECT_EQ(format_duration(duration{300000}), "5m");
+  EXPECT_EQ(format_duration(duration{1500}), "1500ms");
+  EXPECT_EQ(parse_byte_size("64KiB"), 65536u);
+  EXPECT_EQ(parse_byte_size("1GB"), 1000000000u);
+  EXPECT_FALSE(parse_byte_size("12XB"));
+}
+
+TEST_F(config_loader_test, shipped_config_file_is_valid) {
+  auto in = inputs(std::string{VIGIL_SOURCE_DIR} + "/config/vigil.json");
+  auto r = load_config(in);
+  EXPECT_TRUE(r.ok()) << all(r);
+}
+
+} // namespace
