@@ -1,0 +1,200 @@
+#include "runtime/agent.hpp"
+
+#include "actors/supervisor.hpp"
+#include "actors/systemd_watchdog.hpp"
+#include "io/system/node_identity.hpp"
+#include "io/system/systemd_notify.hpp"
+#include "runtime/logging.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <filesystem>
+#include <mutex>
+#include <pthread.h>
+#include <thread>
+
+namespace vigil {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// How long an orderly shutdown may take before the process exits anyway.
+constexpr auto shutdown_deadline = 30s;
+
+// Settings that the running process cannot change; a reload keeps the old value
+// and says so.
+std::vector<std::string> restart_only_changes(const settings& old, settings& next) {
+  std::vector<std::string> kept;
+  auto keep = [&](const char* key, auto& old_value, auto& new_value) {
+    if (old_value != new_value) {
+      kept.emplace_back(key);
+      new_value = old_value;
+    }
+  };
+  keep("state_dir", old.state_dir, next.state_dir);
+  keep("scheduler_threads", old.scheduler_threads, next.scheduler_threads);
+  keep("api.bind", old.api.bind, next.api.bind);
+  keep("api.control_port", old.api.control_port, next.api.control_port);
+  keep("api.ws_port", old.api.ws_port, next.api.ws_port);
+  keep("api.telemetry_ws_port", old.api.telemetry_ws_port, next.api.telemetry_ws_port);
+  keep("api.threads", old.api.threads, next.api.threads);
+  keep("node_id", old.node_id, next.node_id);
+  next.fault_injection = old.fault_injection;
+  return kept;
+}
+
+// The one place the running configuration changes: SIGHUP and the control API both
+// come here. An invalid file is rejected with its reasons; the old settings stay.
+class config_reloader {
+public:
+  config_reloader(config_inputs inputs, settings_ptr current)
+      : inputs_(std::move(inputs))
+      , current_(std::move(current)) {}
+
+  settings_ptr current() const {
+    std::lock_guard lock{mtx_};
+    return current_;
+  }
+
+  config_result reload(const supervisor_actor& root) {
+    std::lock_guard lock{mtx_};
+    notify_reloading();
+    auto loaded = load_config(inputs_);
+    if (!loaded.ok()) {
+      spdlog::error("configuration reload rejected; keeping the running configuration:");
+      for (auto& e : loaded.errors)
+        spdlog::error("  {}", e);
+      notify_ready("reload rejected");
+      return loaded;
+    }
+    auto next = *loaded.value;
+    for (auto& key : restart_only_changes(*current_, next))
+      loaded.warnings.push_back(key + " changed; it takes effect after a restart");
+    for (auto& w : loaded.warnings)
+      spdlog::warn("{}", w);
+    current_ = std::make_shared<const settings>(std::move(next));
+    loaded.value = current_;
+    configure_logging(current_->log);
+    caf::anon_send(root, atom::configure_v, current_);
+    spdlog::info("configuration reloaded");
+    notify_ready("running");
+    return loaded;
+  }
+
+private:
+  config_inputs inputs_;
+  mutable std::mutex mtx_;
+  settings_ptr current_;
+};
+
+std::vector<child_spec_ptr> root_children(const settings_ptr&) {
+  std::vector<child_spec_ptr> children;
+  if (auto interval = watchdog_interval()) {
+    children.push_back(std::make_shared<child_spec>(child_spec{
+        "systemd_watchdog", [iv = *interval](caf::actor_system& sys, const settings_ptr&) {
+          return caf::actor_cast<caf::actor>(sys.spawn(systemd_watchdog, iv));
+        }}));
+  }
+  return children;
+}
+
+// Blocks the signals the agent handles in the calling thread; every thread created
+// afterwards (CAF's workers included) inherits the mask, so only sigwait sees them.
+sigset_t block_handled_signals() {
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGTERM, SIGINT, SIGHUP})
+    sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  return sigs;
+}
+
+caf::expected<settings_ptr> prepare_state(const settings& loaded) {
+  std::error_code ec;
+  std::filesystem::create_directories(loaded.state_dir, ec);
+  if (ec)
+    return caf::make_error(caf::sec::runtime_error,
+                           "cannot create state_dir " + loaded.state_dir + ": " + ec.message());
+  auto s = loaded;
+  if (s.node_id.empty()) {
+    try {
+      s.node_id = load_or_create_node_id(s.state_dir);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, e.what());
+    }
+  }
+  return std::make_shared<const settings>(std::move(s));
+}
+
+} // namespace
+
+int run_agent(const config_inputs& inputs) {
+  auto loaded = load_config(inputs);
+  if (!loaded.ok()) {
+    configure_logging(log_settings{});
+    spdlog::critical("invalid configuration:");
+    for (auto& e : loaded.errors)
+      spdlog::critical("  {}", e);
+    return 78; // EX_CONFIG: systemd's RestartPreventExitStatus can keep it from looping
+  }
+  configure_logging(loaded.value->log);
+  for (auto& w : loaded.warnings)
+    spdlog::warn("{}", w);
+  auto prepared = prepare_state(*loaded.value);
+  if (!prepared) {
+    spdlog::critical("{}", caf::to_string(prepared.error().context()));
+    return 73; // EX_CANTCREAT
+  }
+  auto current = *prepared;
+  auto sigs = block_handled_signals();
+
+  caf::actor_system_config cfg;
+  // Work-sharing: idle workers sleep instead of spinning (see docs/architecture.md).
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  cfg.set("scheduler.max-threads", static_cast<size_t>(current->scheduler_threads));
+  caf::actor_system sys{cfg};
+
+  auto root = sys.spawn(supervisor, "vigil", root_children(current), current);
+  // Re-read the node id on reload from the resolved settings, not the (empty) file key.
+  auto reload_inputs = inputs;
+  reload_inputs.command_line["node_id"] = current->node_id;
+  config_reloader reloader{reload_inputs, current};
+
+  std::thread signal_thread{[&sys, root, sigs, &reloader] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&sigs, &sig) != 0)
+        continue;
+      if (sig == SIGHUP) {
+        spdlog::info("SIGHUP: reloading configuration");
+        reloader.reload(root);
+        continue;
+      }
+      spdlog::info("{}: shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      notify_stopping();
+      caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+      // A second signal or the deadline forces the exit: an actor that never stops
+      // must not keep the process (and systemd's stop job) hanging.
+      timespec ts{std::chrono::duration_cast<std::chrono::seconds>(shutdown_deadline).count(), 0};
+      siginfo_t info;
+      sigtimedwait(&sigs, &info, &ts);
+      spdlog::critical("shutdown did not finish in time; {} actors still running; exiting",
+                       sys.registry().running());
+      spdlog::default_logger()->flush();
+      std::_Exit(2);
+    }
+  }};
+  signal_thread.detach();
+
+  spdlog::info("vigil {} running; node_id {}; state_dir {}", VIGIL_VERSION, current->node_id,
+               current->state_dir);
+  notify_ready("running");
+  sys.await_all_actors_done();
+  spdlog::info("stopped");
+  return 0;
+}
+
+} // namespace vigil

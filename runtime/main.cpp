@@ -1,0 +1,55 @@
+#include "runtime/agent.hpp"
+#include "runtime/command_line.hpp"
+#include "runtime/config_loader.hpp"
+
+#include <iostream>
+
+using namespace vigil;
+
+namespace {
+
+int validate_or_show(const parsed_command_line& cl) {
+  auto r = load_config(cl.config);
+  for (auto& w : r.warnings)
+    std::cerr << "warning: " << w << "\n";
+  if (!r.ok()) {
+    for (auto& e : r.errors)
+      std::cerr << "error: " << e << "\n";
+    return 1;
+  }
+  if (cl.cmd == command::config_show)
+    std::cout << settings_to_json(*r.value).dump(2) << "\n";
+  else
+    std::cout << (cl.config.config_path_explicit ? cl.config.config_path : "configuration")
+              << ": valid\n";
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  auto cl = parse_command_line(argc, argv);
+  if (!cl.errors.empty()) {
+    for (auto& e : cl.errors)
+      std::cerr << "vigil: " << e << "\n";
+    std::cerr << "Try 'vigil --help'.\n";
+    return 2;
+  }
+  switch (cl.cmd) {
+  case command::help:
+    std::cout << cl.help;
+    return 0;
+  case command::version:
+    std::cout << "vigil " << VIGIL_VERSION << "\n";
+    return 0;
+  case command::config_validate:
+  case command::config_show:
+    return validate_or_show(cl);
+  case command::status:
+    std::cerr << "vigil: status needs the control API\n";
+    return 1;
+  case command::run:
+    return run_agent(cl.config);
+  }
+  return 2;
+}
