@@ -1,0 +1,333 @@
+#include "io/amqp/amqp_connection.hpp"
+#include "tests/io_amqp/private_broker.hpp"
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+namespace vigil {
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+// Generous: a deadline only bounds a hang, it never measures speed.
+constexpr auto deadline_after = 60s;
+
+std::string unique_queue(const std::string& what) {
+  static std::atomic<int> counter{0};
+  return "vigil-test-" + what + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+}
+
+amqp_settings settings_for(const std::string& queue) {
+  amqp_settings s;
+  s.url = test::shared_broker_url();
+  s.queue = queue;
+  s.connect_timeout = 30s;
+  return s;
+}
+
+// A plain rabbitmq-c client to look at what the broker stored and to clean up.
+class inspecting_client {
+public:
+  explicit inspecting_client(const std::string& url) {
+    std::string copy = url;
+    amqp_connection_info info{};
+    if (amqp_parse_url(copy.data(), &info) != AMQP_STATUS_OK)
+      throw std::runtime_error("bad url");
+    conn_ = amqp_new_connection();
+    auto* socket = amqp_tcp_socket_new(conn_);
+    if (amqp_socket_open(socket, info.host, info.port) != AMQP_STATUS_OK)
+      throw std::runtime_error("inspecting_client: cannot connect");
+    auto login =
+        amqp_login(conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password);
+    if (login.reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("inspecting_client: login failed");
+    amqp_channel_open(conn_, 1);
+    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("inspecting_client: channel open failed");
+  }
+  ~inspecting_client() {
+    amqp_channel_close(conn_, 1, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn_);
+  }
+
+  struct message {
+    std::string body, message_id, content_type;
+    int delivery_mode = 0;
+  };
+
+  std::optional<message> get(const std::string& queue) {
+    auto reply = amqp_basic_get(conn_, 1, amqp_cstring_bytes(queue.c_str()), /*no_ack*/ 1);
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("basic.get failed");
+    if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD)
+      return std::nullopt; // get-empty
+    amqp_message_t raw;
+    if (amqp_read_message(conn_, 1, &raw, 0).reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("read_message failed");
+    message m;
+    auto text = [](amqp_bytes_t b) { return std::string{static_cast<char*>(b.bytes), b.len}; };
+    m.body = text(raw.body);
+    if (raw.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+      m.message_id = text(raw.properties.message_id);
+    if (raw.properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
+      m.content_type = text(raw.properties.content_type);
+    if (raw.properties._flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
+      m.delivery_mode = raw.properties.delivery_mode;
+    amqp_destroy_message(&raw);
+    amqp_maybe_release_buffers(conn_);
+    return m;
+  }
+
+  void delete_queue(const std::string& queue) {
+    amqp_queue_delete(conn_, 1, amqp_cstring_bytes(queue.c_str()), 0, 0);
+    amqp_get_rpc_reply(conn_);
+  }
+
+private:
+  amqp_connection_state_t conn_ = nullptr;
+};
+
+// Deletes the test's queue at scope exit so a shared broker stays clean.
+struct queue_cleanup {
+  std::string queue;
+  ~queue_cleanup() {
+    try {
+      inspecting_client(test::shared_broker_url()).delete_queue(queue);
+    } catch (...) {
+    }
+  }
+};
+
+// Polls until every tag in 1..last is acked (or nacked); returns all events seen.
+std::vector<amqp_event> poll_until_confirmed(amqp_connection& connection, std::uint64_t last) {
+  std::vector<amqp_event> seen;
+  std::set<std::uint64_t> pending;
+  for (std::uint64_t tag = 1; tag <= last; ++tag)
+    pending.insert(tag);
+  auto deadline = steady::now() + deadline_after;
+  while (!pending.empty() && steady::now() < deadline) {
+    for (auto& event : connection.poll(200ms)) {
+      if (event.type == amqp_event::kind::ack || event.type == amqp_event::kind::nack) {
+        if (event.multiple)
+          pending.erase(pending.begin(), pending.upper_bound(event.delivery_tag));
+        else
+          pending.erase(event.delivery_tag);
+      }
+      if (event.type == amqp_event::kind::connection_closed ||
+          event.type == amqp_event::kind::channel_closed)
+        ADD_FAILURE() << "closed: " << event.reply_code << " " << event.reply_text;
+      seen.push_back(std::move(event));
+    }
+  }
+  EXPECT_TRUE(pending.empty()) << pending.size() << " tags never confirmed";
+  return seen;
+}
+
+TEST(redact_url, hides_the_password_and_nothing_else) {
+  EXPECT_EQ(redact_url("amqp://user:s3cret@host:5672/vhost"), "amqp://user:***@host:5672/vhost");
+  EXPECT_EQ(redact_url("amqps://u:p%40ss@broker.example/"), "amqps://u:***@broker.example/");
+  EXPECT_EQ(redact_url("amqp://u:pa@ss/word@host/"), "amqp://u:***@host/");
+  EXPECT_EQ(redact_url("amqp://user@host/"), "amqp://user@host/");
+  EXPECT_EQ(redact_url("amqp://host:5672/"), "amqp://host:5672/");
+  EXPECT_EQ(redact_url("not a url"), "not a url");
+}
+
+TEST(amqp_connection, publishes_1000_messages_and_receives_every_ack) {
+  auto queue = unique_queue("acks");
+  queue_cleanup cleanup{queue};
+  amqp_connection connection(settings_for(queue));
+  connection.connect();
+  ASSERT_TRUE(connection.connected());
+  std::string body(1000, 'x');
+  for (int i = 0; i < 1000; ++i) {
+    auto tag = connection.publish("msg-" + std::to_string(i), body);
+    EXPECT_EQ(tag, static_cast<std::uint64_t>(i + 1));
+    if (i % 100 == 99)
+      connection.poll(0ms); // as the publisher loop does: service the socket as we go
+  }
+  auto events = poll_until_confirmed(connection, 1000);
+  for (const auto& e : events)
+    EXPECT_EQ(e.type, amqp_event::kind::ack);
+  connection.close();
+  EXPECT_FALSE(connection.connected());
+}
+
+TEST(amqp_connection, messages_arrive_persistent_json_with_their_id) {
+  auto queue = unique_queue("props");
+  queue_cleanup cleanup{queue};
+  amqp_connection connection(settings_for(queue));
+  connection.connect();
+  for (int i = 0; i < 3; ++i)
+    connection.publish("node-1:logs:" + std::to_string(i),
+                       R"({"log_line":"error )" + std::to_string(i) + R"("})");
+  poll_until_confirmed(connection, 3);
+
+  inspecting_client client(test::shared_broker_url());
+  for (int i = 0; i < 3; ++i) {
+    auto m = client.get(queue);
+    ASSERT_TRUE(m) << "message " << i << " missing";
+    EXPECT_EQ(m->message_id, "node-1:logs:" + std::to_string(i));
+    EXPECT_EQ(m->content_type, "application/json");
+    EXPECT_EQ(m->delivery_mode, 2);
+    EXPECT_EQ(m->body, R"({"log_line":"error )" + std::to_string(i) + R"("})");
+  }
+  EXPECT_FALSE(client.get(queue));
+}
+
+TEST(amqp_connection, unroutable_mandatory_message_is_returned_then_acked) {
+  auto settings = settings_for(unique_queue("nowhere"));
+  settings.queue_setup = amqp_queue_setup::none; // nothing is bound to this routing key
+  amqp_connection connection(settings);
+  connection.connect();
+  auto tag = connection.publish("lost-1", "{}");
+  auto events = poll_until_confirmed(connection, tag);
+  ASSERT_GE(events.size(), 2u);
+  EXPECT_EQ(events[0].type, amqp_event::kind::returned);
+  EXPECT_EQ(events[0].message_id, "lost-1");
+  EXPECT_EQ(events[0].reply_code, 312); // NO_ROUTE
+  EXPECT_EQ(events[0].reply_text, "NO_ROUTE");
+  EXPECT_EQ(events[1].type, amqp_event::kind::ack);
+  EXPECT_EQ(events[1].delivery_tag, tag);
+}
+
+TEST(amqp_connection, wrong_password_is_a_clear_error_without_the_password) {
+  auto url = test::shared_broker_url();
+  auto scheme = url.find("://") + 3;
+  auto colon = url.find(':', scheme);
+  auto at = url.rfind('@');
+  ASSERT_LT(colon, at);
+  const std::string secret = "Wrong-Secret-Pw-42";
+  auto settings = settings_for("error_logs_queue");
+  settings.url = url.substr(0, colon + 1) + secret + url.substr(at);
+  amqp_connection connection(settings);
+  try {
+    connection.connect();
+    FAIL() << "login with a wrong password succeeded";
+  } catch (const amqp_error& e) {
+    std::string text = e.what();
+    EXPECT_EQ(e.error_kind(), amqp_error::kind::authentication) << text;
+    EXPECT_EQ(text.find(secret), std::string::npos) << text;
+    EXPECT_NE(text.find("***"), std::string::npos) << text;
+    EXPECT_NE(text.find("login"), std::string::npos) << text;
+  }
+  EXPECT_FALSE(connection.connected());
+  EXPECT_THROW(connection.publish("x", "{}"), amqp_error);
+}
+
+TEST(amqp_connection, passive_check_of_a_missing_queue_is_refused) {
+  auto settings = settings_for(unique_queue("missing"));
+  settings.queue_setup = amqp_queue_setup::passive;
+  amqp_connection connection(settings);
+  try {
+    connection.connect();
+    FAIL() << "passive declare of a missing queue succeeded";
+  } catch (const amqp_error& e) {
+    EXPECT_EQ(e.error_kind(), amqp_error::kind::refused) << e.what();
+    EXPECT_NE(std::string{e.what()}.find("404"), std::string::npos) << e.what();
+  }
+}
+
+TEST(amqp_connection, declares_a_quorum_queue) {
+  auto queue = unique_queue("quorum");
+  queue_cleanup cleanup{queue};
+  auto settings = settings_for(queue);
+  settings.quorum_queue = true;
+  amqp_connection connection(settings);
+  connection.connect();
+  auto tag = connection.publish("q-1", "{}");
+  poll_until_confirmed(connection, tag);
+  // Declaring it again as a classic queue conflicts with the stored definition.
+  settings.quorum_queue = false;
+  amqp_connection classic(settings);
+  EXPECT_THROW(classic.connect(), amqp_error);
+}
+
+TEST(amqp_connection, invalid_url_and_closed_port_are_errors) {
+  auto settings = settings_for("q");
+  settings.url = "http://user:pw@host/";
+  amqp_connection bad_url(settings);
+  try {
+    bad_url.connect();
+    FAIL();
+  } catch (const amqp_error& e) {
+    EXPECT_EQ(e.error_kind(), amqp_error::kind::invalid_settings);
+    EXPECT_EQ(std::string{e.what()}.find(":pw@"), std::string::npos) << e.what();
+  }
+  settings.url = "amqp://guest:guest@127.0.0.1:1/"; // nothing listens on port 1
+  amqp_connection closed_port(settings);
+  try {
+    closed_port.connect();
+    FAIL();
+  } catch (const amqp_error& e) {
+    EXPECT_EQ(e.error_kind(), amqp_error::kind::connect) << e.what();
+  }
+}
+
+TEST(amqp_connection, idle_connection_survives_heartbeats_while_polled) {
+  auto queue = unique_queue("heartbeat");
+  queue_cleanup cleanup{queue};
+  auto settings = settings_for(queue);
+  settings.heartbeat = 1s; // the broker drops us after ~2 s without heartbeats from us
+  amqp_connection connection(settings);
+  connection.connect();
+  auto until = steady::now() + 5s;
+  while (steady::now() < until)
+    for (const auto& e : connection.poll(250ms))
+      ADD_FAILURE() << "unexpected event while idle: " << static_cast<int>(e.type) << " "
+                    << e.reply_text;
+  ASSERT_TRUE(connection.connected());
+  auto tag = connection.publish("after-idle", "{}");
+  poll_until_confirmed(connection, tag);
+}
+
+// Needs its own broker: it kills it.
+TEST(amqp_connection, broker_killed_surfaces_an_error_and_reconnect_works_after_restart) {
+  test::private_broker broker;
+  amqp_settings settings;
+  settings.url = broker.url();
+  settings.queue = "error_logs_queue";
+  settings.heartbeat = 2s;
+  settings.connect_timeout = 30s;
+  amqp_connection connection(settings);
+  connection.connect();
+  poll_until_confirmed(connection, connection.publish("before-kill", "{}"));
+
+  broker.kill();
+  bool lost = false;
+  auto deadline = steady::now() + deadline_after;
+  while (!lost && steady::now() < deadline) {
+    try {
+      connection.publish("during-outage", "{}");
+      for (const auto& e : connection.poll(200ms))
+        lost = lost || e.type == amqp_event::kind::connection_closed;
+    } catch (const amqp_error& e) {
+      EXPECT_TRUE(e.error_kind() == amqp_error::kind::connection_lost ||
+                  e.error_kind() == amqp_error::kind::not_connected)
+          << e.what();
+      lost = true;
+    }
+  }
+  ASSERT_TRUE(lost) << "killing the broker went unnoticed";
+  EXPECT_FALSE(connection.connected());
+  EXPECT_THROW(connection.connect(), amqp_error); // still down
+
+  broker.start(); // same directory, same port
+  connection.connect();
+  ASSERT_TRUE(connection.connected());
+  auto tag = connection.publish("after-restart", "{}");
+  EXPECT_EQ(tag, 1u); // a new channel numbers its deliveries from 1 again
+  poll_until_confirmed(connection, tag);
+}
+
+} // namespace
+} // namespace vigil
