@@ -1,11 +1,17 @@
 #include "runtime/agent.hpp"
 
+#include "actors/amqp_publisher.hpp"
+#include "actors/control_api.hpp"
+#include "actors/log_sources.hpp"
+#include "actors/outbox.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/systemd_watchdog.hpp"
 #include "io/system/node_identity.hpp"
 #include "io/system/systemd_notify.hpp"
 #include "runtime/logging.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -90,8 +96,79 @@ private:
   settings_ptr current_;
 };
 
-std::vector<child_spec_ptr> root_children(const settings_ptr&) {
+supervisor_actor find_root(caf::actor_system& sys) {
+  return caf::actor_cast<supervisor_actor>(sys.registry().get(caf::atom("root")));
+}
+
+std::pair<int, nlohmann::json> reload_response(const config_result& r) {
+  if (!r.ok())
+    return {400,
+            {{"error", "invalid configuration"},
+             {"detail", "the running configuration was kept"},
+             {"errors", r.errors}}};
+  return {200, {{"status", "reloaded"}, {"warnings", r.warnings}}};
+}
+
+// Actors that others find by name: the registry always holds the current incarnation,
+// so a restarted outbox or supervisor is found again without re-wiring anyone.
+constexpr const char* registered_names[] = {"root", "outbox", "publisher", "tailers"};
+
+template <class Handle>
+caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
+  sys.registry().put(caf::atom_from_string(name), caf::actor_cast<caf::strong_actor_ptr>(h));
+  return caf::actor_cast<caf::actor>(h);
+}
+
+child_spec_ptr spec(std::string name,
+                    std::function<caf::actor(caf::actor_system&, const settings_ptr&)> start,
+                    bool is_supervisor = false) {
+  return std::make_shared<child_spec>(
+      child_spec{std::move(name), std::move(start), restart_policy::permanent, is_supervisor});
+}
+
+// Delivery: the outbox (state database) and, with a broker configured, the publisher.
+child_spec_ptr delivery_supervisor(const settings_ptr& s) {
+  return spec(
+      "delivery",
+      [](caf::actor_system& sys, const settings_ptr& s) {
+        std::vector<child_spec_ptr> children{
+            spec("outbox", [](caf::actor_system& sys, const settings_ptr& s) {
+              return register_as(sys, "outbox", sys.spawn<caf::detached>(outbox, s));
+            })};
+        if (!s->rabbitmq.url.empty())
+          children.push_back(
+              spec("amqp_publisher", [](caf::actor_system& sys, const settings_ptr& s) {
+                return register_as(sys, "publisher", sys.spawn<caf::detached>(amqp_publisher, s));
+              }));
+        return caf::actor_cast<caf::actor>(sys.spawn(supervisor, "delivery", children, s));
+      },
+      true);
+}
+
+std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_reloader& reloader) {
+  // Start order matters: on shutdown they stop in reverse, so the API and the sources
+  // stop (and flush) before the outbox they feed.
   std::vector<child_spec_ptr> children;
+  children.push_back(delivery_supervisor(reloader.current()));
+  children.push_back(spec(
+      "tailers",
+      [](caf::actor_system& sys, const settings_ptr& s) {
+        return register_as(sys, "tailers",
+                           sys.spawn(supervisor, "tailers", std::vector<child_spec_ptr>{}, s));
+      },
+      true));
+  children.push_back(spec("log_sources", [](caf::actor_system& sys, const settings_ptr& s) {
+    return caf::actor_cast<caf::actor>(sys.spawn(log_sources, s));
+  }));
+  children.push_back(std::make_shared<child_spec>(child_spec{
+      "control_api", [&io, &reloader](caf::actor_system& sys, const settings_ptr& s) {
+        control_api_hooks hooks;
+        hooks.effective_config = [&reloader] { return settings_to_json(*reloader.current()); };
+        hooks.reload_config = [&reloader, &sys] {
+          return reload_response(reloader.reload(find_root(sys)));
+        };
+        return caf::actor_cast<caf::actor>(sys.spawn(control_api, &io, s, std::move(hooks)));
+      }}));
   if (auto interval = watchdog_interval()) {
     children.push_back(std::make_shared<child_spec>(child_spec{
         "systemd_watchdog", [iv = *interval](caf::actor_system& sys, const settings_ptr&) {
@@ -157,11 +234,19 @@ int run_agent(const config_inputs& inputs) {
   cfg.set("scheduler.max-threads", static_cast<size_t>(current->scheduler_threads));
   caf::actor_system sys{cfg};
 
-  auto root = sys.spawn(supervisor, "vigil", root_children(current), current);
+  // One Asio context for HTTP and WebSocket, on api.threads threads.
+  boost::asio::io_context io;
+  auto io_guard = boost::asio::make_work_guard(io);
+  std::vector<std::thread> io_threads;
+  for (uint32_t i = 0; i < current->api.threads; ++i)
+    io_threads.emplace_back([&io] { io.run(); });
+
   // Re-read the node id on reload from the resolved settings, not the (empty) file key.
   auto reload_inputs = inputs;
   reload_inputs.command_line["node_id"] = current->node_id;
   config_reloader reloader{reload_inputs, current};
+  auto root = sys.spawn(supervisor, "vigil", root_children(io, reloader), current);
+  register_as(sys, "root", root);
 
   std::thread signal_thread{[&sys, root, sigs, &reloader] {
     for (;;) {
@@ -193,6 +278,12 @@ int run_agent(const config_inputs& inputs) {
                current->state_dir);
   notify_ready("running");
   sys.await_all_actors_done();
+  for (auto name : registered_names)
+    sys.registry().erase(caf::atom_from_string(name));
+  io_guard.reset();
+  io.stop();
+  for (auto& t : io_threads)
+    t.join();
   spdlog::info("stopped");
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "runtime/agent.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/config_loader.hpp"
+#include "runtime/status_command.hpp"
 
 #include <iostream>
 
@@ -46,8 +47,7 @@ int main(int argc, char** argv) {
   case command::config_show:
     return validate_or_show(cl);
   case command::status:
-    std::cerr << "vigil: status needs the control API\n";
-    return 1;
+    return run_status_command(cl);
   case command::run:
     return run_agent(cl.config);
   }

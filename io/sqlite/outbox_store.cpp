@@ -158,13 +158,16 @@ outbox_append_result outbox_store::append(std::string_view stream,
 }
 
 std::vector<outbox_record> outbox_store::peek(std::string_view stream, std::size_t limit,
-                                              clock::time_point now) {
+                                              clock::time_point now, std::int64_t after_seq) {
   config(stream);
   std::vector<outbox_record> records;
   auto select = db_.cached("SELECT " + std::string{record_columns} +
-                           " FROM outbox WHERE stream = ?1 AND next_attempt <= ?2 "
+                           " FROM outbox WHERE stream = ?1 AND next_attempt <= ?2 AND seq > ?4 "
                            "ORDER BY seq LIMIT ?3");
-  select->bind(1, stream).bind(2, to_millis(now)).bind(3, static_cast<std::int64_t>(limit));
+  select->bind(1, stream)
+    .bind(2, to_millis(now))
+    .bind(3, static_cast<std::int64_t>(limit))
+    .bind(4, after_seq);
   while (select->step())
     records.push_back(read_record(*select));
   return records;

@@ -85,9 +85,11 @@ public:
   outbox_append_result append(std::string_view stream, std::span<const outbox_message> messages,
                               clock::time_point now = clock::now());
 
-  // Up to `limit` records with next_attempt <= now, in seq order.
+  // Up to `limit` records with next_attempt <= now and seq > after_seq, in seq order. A
+  // publisher passes the last seq it sent so records in flight are not fetched twice.
   std::vector<outbox_record> peek(std::string_view stream, std::size_t limit,
-                                  clock::time_point now = clock::now());
+                                  clock::time_point now = clock::now(),
+                                  std::int64_t after_seq = 0);
 
   // Deletes confirmed records; seqs already gone (e.g. dropped) are ignored. Returns how many.
   std::size_t remove(std::string_view stream, std::span<const std::int64_t> seqs);

@@ -1,8 +1,10 @@
 // The real `vigil` binary under a test harness: signals, reload, identity, readiness.
 #include "tests/support/child_process.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/temp_dir.hpp"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <fstream>
 #include <regex>
@@ -151,6 +153,142 @@ TEST_F(agent_process_test, notifies_readiness_and_pings_the_watchdog) {
   agent->signal(SIGTERM);
   EXPECT_EQ(agent->wait_for_exit(10s), 0);
   ::close(fd);
+}
+
+} // namespace
+
+namespace {
+
+struct control_api_process_test : agent_process_test {
+  uint16_t port = 0;
+
+  // A port that was free a moment ago, for tests that need the agent on a known port.
+  static uint16_t free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+  }
+
+  // The agent logs its bound port (the tests ask for port 0, any free one).
+  uint16_t wait_for_port(child_process& agent) {
+    EXPECT_TRUE(agent.wait_for_output("control API listening on http://127.0.0.1:", 30s))
+        << agent.output();
+    std::smatch m;
+    auto out = agent.output();
+    std::regex re{"listening on http://127\\.0\\.0\\.1:([0-9]+)"};
+    if (!std::regex_search(out, m, re))
+      return 0;
+    return static_cast<uint16_t>(std::stoi(m[1]));
+  }
+};
+
+TEST_F(control_api_process_test, health_status_and_vigil_status) {
+  write_config("{}");
+  auto agent = start();
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  auto health = vigil::test::http_call(port, "GET", "/health");
+  EXPECT_EQ(health.status, 200);
+  auto h = nlohmann::json::parse(health.body);
+  EXPECT_EQ(h["status"], "ok");
+  EXPECT_EQ(h["node_id"].get<std::string>().size(), 36u);
+  auto v1 = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/v1/health").body);
+  EXPECT_EQ(v1["status"], "healthy");
+  EXPECT_TRUE(v1.contains("timestamp") && v1.contains("version") && v1.contains("uptime"));
+  auto missing = vigil::test::http_call(port, "GET", "/nope");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing.body)["error"], "not found");
+  EXPECT_EQ(vigil::test::http_call(port, "DELETE", "/health").status, 405);
+  // The CLI asks the same API.
+  child_process status{{vigil_binary, "status", "--secrets-file", dir / "none", "--url",
+                        "http://127.0.0.1:" + std::to_string(port)},
+                       dir / "status.out"};
+  ASSERT_EQ(status.wait_for_exit(30s), 0) << status.output();
+  EXPECT_NE(status.output().find("\"control_api\""), std::string::npos) << status.output();
+  EXPECT_NE(status.output().find("\"node_id\""), std::string::npos);
+  agent->signal(SIGTERM);
+  EXPECT_EQ(agent->wait_for_exit(10s), 0);
+  child_process unreachable{{vigil_binary, "status", "--secrets-file", dir / "none", "--url",
+                             "http://127.0.0.1:" + std::to_string(port)},
+                            dir / "status2.out"};
+  EXPECT_EQ(unreachable.wait_for_exit(30s), 3);
+  EXPECT_NE(unreachable.output().find("agent not reachable"), std::string::npos);
+}
+
+TEST_F(control_api_process_test, broken_reload_keeps_old_config_as_the_api_shows) {
+  write_config(R"({"log": {"file_max_files": 5}})");
+  auto agent = start();
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  write_config(R"({"log": {"level": "loud", "file_max_files": 9}})");
+  agent->signal(SIGHUP);
+  ASSERT_TRUE(agent->wait_for_output("reload rejected", 10s)) << agent->output();
+  auto cfg = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/config").body);
+  EXPECT_EQ(cfg["log"]["file_max_files"], 5);
+  auto r = vigil::test::http_call(port, "POST", "/api/config/reload");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("'log.level' must be one of"), std::string::npos) << r.body;
+  write_config(R"({"log": {"file_max_files": 7}})");
+  EXPECT_EQ(vigil::test::http_call(port, "POST", "/api/config/reload").status, 200);
+  cfg = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/config").body);
+  EXPECT_EQ(cfg["log"]["file_max_files"], 7);
+}
+
+TEST_F(control_api_process_test, tokens_are_required_when_configured) {
+  write_config("{}");
+  const std::string token = "test-token-0123456789";
+  auto agent = start({}, {"VIGIL_API_TOKEN=" + token});
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/status").status, 401);
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/status", "", "wrong-token-0123456789").status,
+            401);
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/status", "", token).status, 200);
+  EXPECT_EQ(agent->output().find(token), std::string::npos) << "token leaked into the log";
+}
+
+TEST_F(control_api_process_test, crashed_actor_is_restarted_by_its_supervisor) {
+  write_config("{}");
+  // A fixed port (the last --control-port wins), so the restarted API is found again.
+  auto agent = start({"--enable-fault-injection", "--control-port", std::to_string(free_port())});
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  auto r = vigil::test::http_call(port, "POST", "/api/fault/crash", R"({"path": "control_api"})");
+  // The API actor itself goes down while answering: the server answers for it.
+  EXPECT_TRUE(r.status == 200 || r.status == 500 || r.status == 503) << r.status << r.body;
+  ASSERT_TRUE(agent->wait_for_output("control_api stopped", 10s)) << agent->output();
+  // It comes back on the same port after the backoff.
+  nlohmann::json status;
+  for (int i = 0; i < 200; ++i) {
+    auto s = vigil::test::http_call(port, "GET", "/status");
+    if (s.status == 200) {
+      status = nlohmann::json::parse(s.body);
+      if (status["actors"][0]["restarts"] == 1)
+        break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(status.is_null()) << agent->output();
+  EXPECT_EQ(status["actors"][0]["restarts"], 1);
+  EXPECT_EQ(status["actors"][0]["state"], "running");
+  EXPECT_NE(status["actors"][0]["last_error"].get<std::string>().find("fault injection"),
+            std::string::npos);
+}
+
+TEST_F(control_api_process_test, fault_injection_endpoint_absent_by_default) {
+  write_config("{}");
+  auto agent = start();
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  EXPECT_EQ(
+      vigil::test::http_call(port, "POST", "/api/fault/crash", R"({"path": "control_api"})").status,
+      404);
 }
 
 } // namespace

@@ -1,0 +1,54 @@
+#pragma once
+
+// The control API: an HTTP server (Beast, on the runtime's Asio threads) whose
+// requests become messages to this actor, which answers them from actor state or by
+// asking other actors. Requests authenticate with bearer tokens (scope "read" for
+// GET, "control" for changes) whenever tokens are configured.
+
+#include "io/http/http_message.hpp"
+#include "messages/supervision.hpp"
+
+#include <caf/typed_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace vigil {
+
+class http_server;
+
+/// What the control API needs from the runtime, which owns configuration handling.
+struct control_api_hooks {
+  std::function<nlohmann::json()> effective_config;              // redacted
+  std::function<std::pair<int, nlohmann::json>()> reload_config; // status code, body
+};
+
+using control_api_actor =
+    caf::typed_actor<caf::reacts_to<http_request, http_responder>, // INTERNAL: from the server
+                     configurable>;
+
+struct control_api_state {
+  settings_ptr current;
+  control_api_hooks hooks;
+  std::shared_ptr<http_server> server; // shared_ptr: http_server stays an incomplete type here
+  std::chrono::steady_clock::time_point started;
+  uint64_t requests = 0;
+  uint64_t rejected = 0; // authentication failures
+  static inline const char* name = "control_api";
+};
+
+control_api_actor::behavior_type
+control_api(control_api_actor::stateful_pointer<control_api_state> self,
+            boost::asio::io_context* io, settings_ptr current, control_api_hooks hooks);
+
+} // namespace vigil
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http_responder)

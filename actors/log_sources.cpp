@@ -1,0 +1,212 @@
+#include "actors/log_sources.hpp"
+
+#include "actors/log_tailer.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+namespace vigil {
+
+namespace {
+
+using namespace std::chrono_literals;
+using sources_pointer = log_sources_actor::stateful_pointer<log_sources_state>;
+
+// inotify is read on this timer (non-blocking): cheap when idle, prompt enough for logs.
+constexpr auto inotify_interval = 200ms;
+
+supervisor_actor find_tailers(sources_pointer self) {
+  return caf::actor_cast<supervisor_actor>(
+      self->home_system().registry().get(caf::atom("tailers")));
+}
+
+// Compiles one rule set per distinct keyword list: compiling is costly, matching
+// databases are immutable and shared by every tailer using them.
+void build_sources(sources_pointer self) {
+  auto& st = self->state;
+  auto& s = st.current->sources;
+  std::map<std::vector<std::string>, std::shared_ptr<const hyperscan_rule_set>> compiled;
+  st.sources.clear();
+  for (auto& f : s.files) {
+    auto keywords = f.keywords.empty() ? s.keywords : f.keywords;
+    auto& rules = compiled[keywords];
+    if (!rules) {
+      auto r = classifier_rules::defaults();
+      r.error_keywords = keywords;
+      rules = hyperscan_rule_set::compile(r);
+    }
+    st.sources.push_back({glob_expander{{f.path}}, f.application,
+                          f.read_from.empty() ? s.read_from : f.read_from, rules});
+  }
+}
+
+void start_tailer(sources_pointer self, const std::string& path, size_t source_index) {
+  auto& st = self->state;
+  if (st.files.size() >= st.current->sources.max_files) {
+    if (st.counters.over_limit++ == 0)
+      spdlog::error("log_sources: sources.max_files ({}) reached; not tailing {} and further "
+                    "matches (counted in /status)",
+                    st.current->sources.max_files, path);
+    return;
+  }
+  auto tailers = find_tailers(self);
+  if (!tailers)
+    return; // the tailers supervisor is restarting; the next rescan tries again
+  auto& src = st.sources[source_index];
+  log_tailer_params params{path, src.application,
+                           st.first_scan && src.read_from == "end" ? start_position::end
+                                                                   : start_position::beginning,
+                           src.rules};
+  child_spec_ptr spec = std::make_shared<child_spec>(child_spec{
+      "tailer:" + path,
+      [params](caf::actor_system& sys, const settings_ptr& s) {
+        return caf::actor_cast<caf::actor>(sys.spawn(log_tailer, params, s));
+      },
+      restart_policy::transient}); // a tailer that stops after its file was deleted stays stopped
+  st.files[path] = {source_index, {}};
+  self->request(tailers, 10s, atom::add_child_v, spec)
+      .then(
+          [=](caf::actor& a) {
+            self->state.files[path].tailer = a;
+            self->monitor(a); // to notice a tailer that finished a deleted file
+          },
+          [=](caf::error& err) {
+            self->state.files.erase(path);
+            spdlog::warn("log_sources: cannot start a tailer for {}: {}", path,
+                         self->home_system().render(err));
+          });
+  spdlog::info("log_sources: tailing {}", path);
+}
+
+void watch_directories(sources_pointer self) {
+  auto& st = self->state;
+  if (!st.inotify)
+    return;
+  std::set<std::string> wanted;
+  for (auto& src : st.sources)
+    for (auto& d : src.paths.watch_directories())
+      wanted.insert(d.string());
+  for (auto& [wd, dir] : st.watched_dirs)
+    wanted.erase(dir);
+  for (auto& dir : wanted) {
+    try {
+      st.watched_dirs[st.inotify->add(dir)] = dir;
+    } catch (const std::exception& e) {
+      spdlog::warn("log_sources: cannot watch {}: {}", dir, e.what());
+    }
+  }
+}
+
+// Expands every source: starts tailers for new files, forgets tailers that ended.
+void rescan(sources_pointer self) {
+  auto& st = self->state;
+  std::set<std::string> seen;
+  for (size_t i = 0; i < st.sources.size(); ++i) {
+    std::vector<std::filesystem::path> matches;
+    try {
+      matches = st.sources[i].paths.expand();
+    } catch (const std::exception& e) {
+      spdlog::warn("log_sources: cannot expand {}: {}", st.sources[i].paths.patterns().front(),
+                   e.what());
+      continue;
+    }
+    for (auto& p : matches) {
+      auto path = p.string();
+      if (!seen.insert(path).second)
+        continue; // the first source that matches a file owns it
+      if (!st.files.contains(path))
+        start_tailer(self, path, i);
+    }
+  }
+  // A file that no source matches any more (config changed) stops being tailed. A
+  // deleted file is not stopped here: its tailer drains it and stops by itself.
+  auto tailers = find_tailers(self);
+  for (auto i = st.files.begin(); i != st.files.end();) {
+    bool still_wanted = false;
+    for (auto& src : st.sources)
+      still_wanted |= src.paths.matches(i->first);
+    if (!still_wanted && tailers) {
+      self->send(tailers, atom::stop_child_v, "tailer:" + i->first);
+      i = st.files.erase(i);
+    } else {
+      ++i;
+    }
+  }
+  st.first_scan = false;
+  st.counters.files = st.files.size();
+  watch_directories(self);
+}
+
+void read_inotify(sources_pointer self) {
+  auto& st = self->state;
+  if (!st.inotify)
+    return;
+  bool need_rescan = false;
+  for (auto& ev : st.inotify->read_events()) {
+    if (ev.watch < 0 || ev.has(IN_CREATE) || ev.has(IN_MOVED_TO) || ev.has(IN_DELETE_SELF) ||
+        ev.has(IN_MOVE_SELF)) {
+      need_rescan = true;
+      continue;
+    }
+    if (ev.has(IN_MODIFY) || ev.has(IN_MOVED_FROM) || ev.has(IN_DELETE)) {
+      auto i = st.files.find(ev.path().string());
+      if (i != st.files.end() && i->second.tailer)
+        caf::anon_send(i->second.tailer, atom::resume_v);
+    }
+  }
+  if (need_rescan)
+    rescan(self);
+}
+
+} // namespace
+
+log_sources_actor::behavior_type
+log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current) {
+  auto& st = self->state;
+  st.current = std::move(current);
+  build_sources(self);
+  try {
+    st.inotify.emplace();
+  } catch (const std::exception& e) {
+    spdlog::warn("log_sources: inotify unavailable ({}); relying on polling", e.what());
+  }
+  // A tailer that stopped normally has drained a deleted file: forget it, so a file
+  // created again under that path gets a new tailer at the next scan.
+  self->set_down_handler([=](caf::down_msg& dm) {
+    if (dm.reason && dm.reason != caf::exit_reason::user_shutdown)
+      return; // crashed: its supervisor restarts it
+    auto& files = self->state.files;
+    for (auto i = files.begin(); i != files.end(); ++i)
+      if (i->second.tailer && i->second.tailer.address() == dm.source) {
+        if (auto tailers = find_tailers(self))
+          self->send(tailers, atom::stop_child_v, "tailer:" + i->first);
+        files.erase(i);
+        break;
+      }
+  });
+  rescan(self);
+  self->delayed_send(self, inotify_interval, atom::tick_v);
+  self->delayed_send(self, st.current->sources.rescan_interval, atom::rescan_v);
+  return {
+      [=](atom::tick) {
+        read_inotify(self);
+        self->delayed_send(self, inotify_interval, atom::tick_v);
+      },
+      [=](atom::rescan) {
+        rescan(self);
+        self->delayed_send(self, self->state.current->sources.rescan_interval, atom::rescan_v);
+      },
+      [=](atom::status) -> caf::result<uint64_t, uint64_t> {
+        return {self->state.counters.files, self->state.counters.over_limit};
+      },
+      [=](atom::configure, settings_ptr& s) {
+        self->state.current = std::move(s);
+        build_sources(self);
+        rescan(self);
+      },
+  };
+}
+
+} // namespace vigil

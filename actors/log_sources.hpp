@@ -1,0 +1,59 @@
+#pragma once
+
+// Finds the files to tail and keeps one log_tailer per file under the "tailers"
+// supervisor: it expands the configured paths and globs at start, on inotify events
+// (new files, renames) and on a periodic rescan, and nudges a tailer when inotify
+// says its file changed. Files present at first sight start where sources.read_from
+// says; files that appear later are read from their first byte.
+
+#include "io/logs/glob_expander.hpp"
+#include "io/logs/inotify_watcher.hpp"
+#include "io/logs/line_classifier.hpp"
+#include "messages/supervision.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vigil {
+
+struct source_counters {
+  uint64_t files = 0;
+  uint64_t over_limit = 0; // matches ignored because sources.max_files was reached
+};
+
+using log_sources_actor =
+    caf::typed_actor<caf::reacts_to<atom::tick>,   // INTERNAL: read inotify events
+                     caf::reacts_to<atom::rescan>, // INTERNAL: expand the globs again
+                     caf::replies_to<atom::status>::with<uint64_t, uint64_t>, // files, over limit
+                     configurable>;
+
+struct log_sources_state {
+  settings_ptr current;
+  struct source {
+    glob_expander paths;
+    std::string application;
+    std::string read_from; // "end" or "beginning"
+    std::shared_ptr<const hyperscan_rule_set> rules;
+  };
+  std::vector<source> sources;
+  struct tailed {
+    size_t source = 0;
+    caf::actor tailer;
+  };
+  std::map<std::string, tailed> files; // by path
+  std::optional<inotify_watcher> inotify;
+  std::map<int, std::string> watched_dirs; // watch descriptor -> directory
+  bool first_scan = true;
+  source_counters counters;
+  static inline const char* name = "log_sources";
+};
+
+log_sources_actor::behavior_type
+log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current);
+
+} // namespace vigil

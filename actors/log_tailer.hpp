@@ -1,0 +1,61 @@
+#pragma once
+
+// One actor per log file. It reads only when it has credit — one batch in flight to
+// the outbox at a time — so the file itself is the buffer: a slow or full outbox
+// stops the reading, never grows memory. A batch's error lines become events; the
+// outbox commits them with the file position, and only then is the next batch read.
+// On start the saved position decides where to resume; rotation, truncation and
+// deletion are handled by io/logs/file_follower.
+
+#include "io/logs/file_follower.hpp"
+#include "io/logs/line_classifier.hpp"
+#include "io/logs/timestamp_parser.hpp"
+#include "messages/log_pipeline.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace vigil {
+
+using log_tailer_actor = caf::typed_actor<
+    caf::reacts_to<atom::resume>, // the file changed (inotify) or credit returned
+    caf::reacts_to<atom::tick>,   // INTERNAL: poll timer, the safety net besides inotify
+    caf::replies_to<atom::status>::with<std::string, uint64_t, uint64_t>, // path, lines, errors
+    configurable>;
+
+struct log_tailer_params {
+  std::string path;
+  std::string application;
+  start_position start = start_position::end; // used only when no position was saved
+  std::shared_ptr<const hyperscan_rule_set> rules;
+};
+
+struct log_tailer_state {
+  log_tailer_params params;
+  settings_ptr current;
+  std::optional<file_follower> follower;
+  std::unique_ptr<line_matcher> matcher;
+  timestamp_parser timestamps;
+  line_batch lines;
+  std::vector<line_class> classes;
+  std::optional<log_batch> unacknowledged; // sent (or to resend) until the outbox commits it
+  bool in_flight = false;
+  bool opening = false;  // asked the outbox for the saved position
+  std::string id_prefix; // node_id:source-hash:
+  std::string hostname;
+  std::string system_ip;
+  uint64_t lines_read = 0;
+  uint64_t errors_found = 0;
+  static inline const char* name = "log_tailer";
+};
+
+log_tailer_actor::behavior_type
+log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer_params params,
+           settings_ptr current);
+
+} // namespace vigil
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const vigil::hyperscan_rule_set>)

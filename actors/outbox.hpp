@@ -1,0 +1,45 @@
+#pragma once
+
+// The outbox: owns the state database (SQLite, WAL) on its own thread. Log sources
+// hand it batches; it commits each batch's events — into the local event store and,
+// when a broker is configured, into the durable "logs" stream — together with the
+// source's new file position, in one transaction. Batches that arrive close together
+// share one commit (group commit), so an fsync is paid per commit, not per file.
+// Records leave the stream only when the publisher reports the broker's confirm.
+
+#include "messages/log_pipeline.hpp"
+
+#include <caf/typed_event_based_actor.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace vigil {
+
+class sqlite_database;
+class outbox_store;
+class checkpoint_store;
+class event_store;
+
+struct outbox_state {
+  settings_ptr current;
+  std::shared_ptr<sqlite_database> db;
+  std::shared_ptr<outbox_store> outbox;
+  std::shared_ptr<checkpoint_store> checkpoints;
+  std::shared_ptr<event_store> events;
+  struct pending_batch {
+    log_batch batch;
+    caf::typed_response_promise<uint64_t> promise;
+  };
+  std::vector<pending_batch> pending; // collected for the next commit
+  size_t pending_events = 0;
+  bool flush_scheduled = false;
+  outbox_status counters;
+  static inline const char* name = "outbox";
+};
+
+/// Spawn detached: SQLite calls block.
+outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> self,
+                                   settings_ptr current);
+
+} // namespace vigil

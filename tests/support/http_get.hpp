@@ -1,0 +1,52 @@
+#pragma once
+
+// A minimal blocking HTTP/1.0 client for tests of the real agent over loopback.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace vigil::test {
+
+struct http_reply {
+  int status = 0; // 0: no connection
+  std::string body;
+};
+
+inline http_reply http_call(uint16_t port, const std::string& method, const std::string& path,
+                            const std::string& body = "", const std::string& token = "") {
+  http_reply reply;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{10, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    ::close(fd);
+    return reply;
+  }
+  std::string req = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+  if (!token.empty())
+    req += "Authorization: Bearer " + token + "\r\n";
+  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    ::close(fd);
+    return reply;
+  }
+  std::string raw;
+  char buf[4096];
+  for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;)
+    raw.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12)
+    reply.status = std::stoi(raw.substr(9, 3));
+  if (auto p = raw.find("\r\n\r\n"); p != std::string::npos)
+    reply.body = raw.substr(p + 4);
+  return reply;
+}
+
+} // namespace vigil::test
