@@ -127,7 +127,7 @@ child_spec_ptr spec(std::string name,
 }
 
 // Delivery: the outbox (state database) and, with a broker configured, the publisher.
-child_spec_ptr delivery_supervisor(const settings_ptr& s) {
+child_spec_ptr delivery_supervisor() {
   return spec(
       "delivery",
       [](caf::actor_system& sys, const settings_ptr& s) {
@@ -149,7 +149,7 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
   // Start order matters: on shutdown they stop in reverse, so the API and the sources
   // stop (and flush) before the outbox they feed.
   std::vector<child_spec_ptr> children;
-  children.push_back(delivery_supervisor(reloader.current()));
+  children.push_back(delivery_supervisor());
   children.push_back(spec(
       "tailers",
       [](caf::actor_system& sys, const settings_ptr& s) {

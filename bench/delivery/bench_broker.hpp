@@ -1,6 +1,6 @@
 #pragma once
 
-#include "tests/io_amqp/private_broker.hpp"
+#include "tests/support/private_broker.hpp"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>

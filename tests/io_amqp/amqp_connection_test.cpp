@@ -1,5 +1,6 @@
 #include "io/amqp/amqp_connection.hpp"
-#include "tests/io_amqp/private_broker.hpp"
+#include "tests/support/amqp_queue_reader.hpp"
+#include "tests/support/private_broker.hpp"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -34,68 +35,7 @@ amqp_settings settings_for(const std::string& queue) {
   return s;
 }
 
-// A plain rabbitmq-c client to look at what the broker stored and to clean up.
-class inspecting_client {
-public:
-  explicit inspecting_client(const std::string& url) {
-    std::string copy = url;
-    amqp_connection_info info{};
-    if (amqp_parse_url(copy.data(), &info) != AMQP_STATUS_OK)
-      throw std::runtime_error("bad url");
-    conn_ = amqp_new_connection();
-    auto* socket = amqp_tcp_socket_new(conn_);
-    if (amqp_socket_open(socket, info.host, info.port) != AMQP_STATUS_OK)
-      throw std::runtime_error("inspecting_client: cannot connect");
-    auto login =
-        amqp_login(conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password);
-    if (login.reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("inspecting_client: login failed");
-    amqp_channel_open(conn_, 1);
-    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("inspecting_client: channel open failed");
-  }
-  ~inspecting_client() {
-    amqp_channel_close(conn_, 1, AMQP_REPLY_SUCCESS);
-    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-    amqp_destroy_connection(conn_);
-  }
-
-  struct message {
-    std::string body, message_id, content_type;
-    int delivery_mode = 0;
-  };
-
-  std::optional<message> get(const std::string& queue) {
-    auto reply = amqp_basic_get(conn_, 1, amqp_cstring_bytes(queue.c_str()), /*no_ack*/ 1);
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("basic.get failed");
-    if (reply.reply.id != AMQP_BASIC_GET_OK_METHOD)
-      return std::nullopt; // get-empty
-    amqp_message_t raw;
-    if (amqp_read_message(conn_, 1, &raw, 0).reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("read_message failed");
-    message m;
-    auto text = [](amqp_bytes_t b) { return std::string{static_cast<char*>(b.bytes), b.len}; };
-    m.body = text(raw.body);
-    if (raw.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-      m.message_id = text(raw.properties.message_id);
-    if (raw.properties._flags & AMQP_BASIC_CONTENT_TYPE_FLAG)
-      m.content_type = text(raw.properties.content_type);
-    if (raw.properties._flags & AMQP_BASIC_DELIVERY_MODE_FLAG)
-      m.delivery_mode = raw.properties.delivery_mode;
-    amqp_destroy_message(&raw);
-    amqp_maybe_release_buffers(conn_);
-    return m;
-  }
-
-  void delete_queue(const std::string& queue) {
-    amqp_queue_delete(conn_, 1, amqp_cstring_bytes(queue.c_str()), 0, 0);
-    amqp_get_rpc_reply(conn_);
-  }
-
-private:
-  amqp_connection_state_t conn_ = nullptr;
-};
+using inspecting_client = test::amqp_queue_reader;
 
 // Deletes the test's queue at scope exit so a shared broker stays clean.
 struct queue_cleanup {
