@@ -65,8 +65,19 @@ void disconnect(publisher_pointer self, const std::string& why) {
 
 void fetch(publisher_pointer self);
 
+// Switches the tick chain to its busy cadence, so confirms are collected promptly.
+void wake_ticks(publisher_pointer self) {
+  auto& st = self->state;
+  if (!st.idle)
+    return;
+  st.idle = false;
+  self->send(self, atom::tick_v, ++st.tick_generation);
+}
+
 void publish(publisher_pointer self, std::vector<outbox_entry>& entries) {
   auto& st = self->state;
+  if (!entries.empty())
+    wake_ticks(self);
   try {
     for (auto& e : entries) {
       auto tag = st.connection->publish(e.id, e.payload);
@@ -205,7 +216,7 @@ amqp_publisher(amqp_publisher_actor::stateful_pointer<amqp_publisher_state> self
                settings_ptr current) {
   self->state.current = std::move(current);
   connect(self);
-  self->send(self, atom::tick_v);
+  self->send(self, atom::tick_v, self->state.tick_generation);
   self->set_exit_handler([=](caf::exit_msg& em) {
     if (self->state.connection) {
       // Give confirms already on the wire a moment to arrive, so fewer duplicates follow.
@@ -216,13 +227,17 @@ amqp_publisher(amqp_publisher_actor::stateful_pointer<amqp_publisher_state> self
   });
   return {
       [=](atom::resume) { fetch(self); },
-      [=](atom::tick) {
+      [=](atom::tick, uint64_t generation) {
+        auto& st = self->state;
+        if (generation != st.tick_generation)
+          return; // a superseded chain ends here
         poll(self);
         // Busy: poll again at once (poll itself waits up to busy_poll); idle: rest.
-        if (!self->state.in_flight.empty())
-          self->send(self, atom::tick_v);
+        st.idle = st.in_flight.empty();
+        if (st.idle)
+          self->delayed_send(self, idle_tick, atom::tick_v, generation);
         else
-          self->delayed_send(self, idle_tick, atom::tick_v);
+          self->send(self, atom::tick_v, generation);
       },
       [=](atom::restart, uint64_t generation) {
         if (generation == self->state.generation && !self->state.connection)

@@ -39,7 +39,7 @@ typename Inspector::result_type inspect(Inspector& f, publisher_status& x) {
 
 using amqp_publisher_actor =
     caf::typed_actor<caf::reacts_to<atom::resume>,            // the outbox has new records
-                     caf::reacts_to<atom::tick>,              // INTERNAL: collect confirms
+                     caf::reacts_to<atom::tick, uint64_t>,    // INTERNAL: collect confirms
                      caf::reacts_to<atom::restart, uint64_t>, // INTERNAL: reconnect attempt
                      caf::replies_to<atom::status>::with<publisher_status>, configurable>;
 
@@ -54,8 +54,10 @@ struct amqp_publisher_state {
   std::map<uint64_t, unconfirmed> in_flight; // by delivery tag
   int64_t last_seq = 0;                      // highest seq published on this connection
   bool fetching = false;
-  uint32_t failures = 0; // consecutive failed connects, for the backoff
-  uint64_t generation = 0;
+  uint32_t failures = 0;        // consecutive failed connects, for the backoff
+  uint64_t generation = 0;      // of the connection; stale fetch replies are dropped
+  uint64_t tick_generation = 0; // only the newest tick chain reschedules itself
+  bool idle = true;             // the tick chain is on its slow (idle) cadence
   std::mt19937_64 jitter{std::random_device{}()};
   publisher_status counters;
   static inline const char* name = "amqp_publisher";

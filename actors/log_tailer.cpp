@@ -38,11 +38,15 @@ outbox_actor find_outbox(tailer_pointer self) {
   return caf::actor_cast<outbox_actor>(self->home_system().registry().get(caf::atom("outbox")));
 }
 
-file_position to_position(const follower_checkpoint& cp) {
+file_position to_position(const follower_checkpoint& cp, uint64_t next_sequence) {
   // file_follower counts the *next* line; the checkpoint keeps the lines before offset.
-  return {
-      cp.identity.device, cp.identity.inode, cp.identity.fingerprint, cp.identity.fingerprint_bytes,
-      cp.offset,          cp.next_line - 1};
+  return {cp.identity.device,
+          cp.identity.inode,
+          cp.identity.fingerprint,
+          cp.identity.fingerprint_bytes,
+          cp.offset,
+          cp.next_line - 1,
+          next_sequence};
 }
 
 void report_follower_events(tailer_pointer self) {
@@ -70,18 +74,17 @@ log_batch make_batch(tailer_pointer self) {
   b.application = st.params.application;
   b.hostname = st.hostname;
   b.system_ip = st.system_ip;
-  b.end = to_position(st.lines.checkpoint());
+  b.end = to_position(st.lines.checkpoint(), 0);
   b.lines_read = st.lines.lines.size();
   auto now =
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  auto identity = hex(st.lines.identity.inode) + ":";
   for (size_t i = 0; i < st.lines.lines.size(); ++i) {
     if (!st.classes[i].is_error)
       continue;
     auto& line = st.lines.lines[i];
     auto text = st.lines.line_text(line);
     log_event e;
-    e.id = st.id_prefix + identity + std::to_string(line.offset);
+    e.id = st.id_prefix + std::to_string(st.next_sequence++);
     auto when = st.timestamps.parse(text, now).value_or(now);
     e.timestamp_ms = when.time_since_epoch().count();
     e.severity = std::string{to_string(st.classes[i].level)};
@@ -102,6 +105,7 @@ log_batch make_batch(tailer_pointer self) {
                                   .offset = e.offset});
     b.events.push_back(std::move(e));
   }
+  b.end.next_sequence = st.next_sequence;
   st.lines_read += b.lines_read;
   st.errors_found += b.events.size();
   return b;
@@ -142,7 +146,12 @@ void pump(tailer_pointer self) {
     return;
   }
   auto before = st.follower->position();
-  st.follower->read(st.lines, st.current->sources.batch_bytes);
+  // A batch must fit the outbox's logs stream several times over, or a small bound would
+  // make every batch overshoot it.
+  auto& s = *st.current;
+  auto read_bytes = std::min<uint64_t>(s.sources.batch_bytes,
+                                       std::max<uint64_t>(4096, s.outbox.logs_max_bytes / 8));
+  st.follower->read(st.lines, read_bytes);
   report_follower_events(self);
   if (st.lines.empty()) {
     if (st.follower->position() != before) { // switched files: record where we are
@@ -150,7 +159,7 @@ void pump(tailer_pointer self) {
                                     st.params.application,
                                     st.hostname,
                                     st.system_ip,
-                                    to_position(st.follower->position()),
+                                    to_position(st.follower->position(), st.next_sequence),
                                     {},
                                     0};
       send_unacknowledged(self);
@@ -169,6 +178,7 @@ void open_follower(tailer_pointer self, std::optional<file_position> saved) {
   follower_options opts;
   opts.max_line_bytes = st.current->sources.max_line_bytes;
   if (saved) {
+    st.next_sequence = saved->next_sequence;
     follower_checkpoint cp{
         {saved->device, saved->inode, saved->fingerprint, saved->fingerprint_length},
         saved->offset,
@@ -185,7 +195,7 @@ void open_follower(tailer_pointer self, std::optional<file_position> saved) {
                                   st.params.application,
                                   st.hostname,
                                   st.system_ip,
-                                  to_position(st.follower->position()),
+                                  to_position(st.follower->position(), st.next_sequence),
                                   {},
                                   0};
   }

@@ -47,6 +47,7 @@ struct log_tailer_state {
   std::string id_prefix; // node_id:source-hash:
   std::string hostname;
   std::string system_ip;
+  uint64_t next_sequence = 0; // of the next event; restored from the checkpoint
   uint64_t lines_read = 0;
   uint64_t errors_found = 0;
   static inline const char* name = "log_tailer";

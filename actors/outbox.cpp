@@ -95,7 +95,7 @@ void flush(outbox_pointer self) {
       st.events->insert(stored);
       st.checkpoints->save({b.source, b.end.device, b.end.inode, b.end.fingerprint,
                             b.end.fingerprint_length, b.end.offset, b.end.line_number,
-                            std::chrono::system_clock::now()});
+                            std::chrono::system_clock::now(), b.end.next_sequence});
       accepted[i] = true;
     }
     tx.commit();
@@ -117,6 +117,7 @@ void flush(outbox_pointer self) {
       st.counters.lines += p.batch.lines_read;
       p.promise.deliver(p.batch.end.offset);
     } else {
+      st.waiting.push_back(p.source);
       p.promise.deliver(caf::make_error(errc::outbox_full, "logs stream full"));
     }
   }
@@ -153,7 +154,7 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         auto& st = self->state;
         auto rp = self->make_response_promise<uint64_t>();
         st.pending_events += b.events.size();
-        st.pending.push_back({std::move(b), rp});
+        st.pending.push_back({std::move(b), rp, self->current_sender()});
         schedule_flush(self);
         return rp;
       },
@@ -162,7 +163,7 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         if (!cp)
           return {false, file_position{}};
         return {true, file_position{cp->device, cp->inode, cp->fingerprint, cp->fingerprint_length,
-                                    cp->offset, cp->line_number}};
+                                    cp->offset, cp->line_number, cp->next_sequence}};
       },
       [=](atom::publish, const std::string& stream, int64_t after,
           uint32_t limit) -> std::vector<outbox_entry> {

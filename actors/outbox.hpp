@@ -30,8 +30,10 @@ struct outbox_state {
   struct pending_batch {
     log_batch batch;
     caf::typed_response_promise<uint64_t> promise;
+    caf::strong_actor_ptr source; // to wake it when room frees up after a refusal
   };
-  std::vector<pending_batch> pending; // collected for the next commit
+  std::vector<pending_batch> pending;         // collected for the next commit
+  std::vector<caf::strong_actor_ptr> waiting; // sources refused for lack of room
   size_t pending_events = 0;
   bool flush_scheduled = false;
   outbox_status counters;

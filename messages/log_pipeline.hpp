@@ -18,7 +18,7 @@ namespace vigil {
 
 /// One error line (or joined multiline event), ready to store and to ship.
 struct log_event {
-  std::string id;           // node_id:source-hash:offset — the same line always gets the same id
+  std::string id;           // node_id:source-hash:sequence — unique per event, kept when resent
   int64_t timestamp_ms = 0; // parsed from the line, else read time (UTC)
   std::string severity;
   std::string log_line;
@@ -39,14 +39,15 @@ struct file_position {
   uint64_t inode = 0;
   uint64_t fingerprint = 0;
   uint32_t fingerprint_length = 0;
-  uint64_t offset = 0;      // first byte not yet read
-  uint64_t line_number = 0; // lines before offset
+  uint64_t offset = 0;        // first byte not yet read
+  uint64_t line_number = 0;   // lines before offset
+  uint64_t next_sequence = 0; // sequence number of the source's next event
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_position& x) {
   return f(caf::meta::type_name("file_position"), x.device, x.inode, x.fingerprint,
-           x.fingerprint_length, x.offset, x.line_number);
+           x.fingerprint_length, x.offset, x.line_number, x.next_sequence);
 }
 
 struct log_batch {

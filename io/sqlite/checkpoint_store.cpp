@@ -19,7 +19,8 @@ std::uint64_t from_column(std::int64_t value) {
 }
 
 constexpr std::string_view columns =
-    "source, device, inode, fingerprint, fingerprint_length, offset, line_number, updated_at";
+    "source, device, inode, fingerprint, fingerprint_length, offset, line_number, updated_at, "
+    "next_sequence";
 
 file_checkpoint read_checkpoint(const sqlite_statement& row) {
   file_checkpoint c;
@@ -32,6 +33,7 @@ file_checkpoint read_checkpoint(const sqlite_statement& row) {
   c.line_number = from_column(row.column_int64(6));
   c.updated_at = clock::time_point{
       std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds{row.column_int64(7)})};
+  c.next_sequence = from_column(row.column_int64(8));
   return c;
 }
 
@@ -44,7 +46,7 @@ checkpoint_store::checkpoint_store(sqlite_database& db)
 
 void checkpoint_store::save(const file_checkpoint& c) {
   auto upsert = db_.cached("INSERT OR REPLACE INTO checkpoints(" + std::string{columns} +
-                           ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+                           ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   auto updated =
       std::chrono::duration_cast<std::chrono::milliseconds>(c.updated_at.time_since_epoch());
   upsert->bind(1, c.source)
@@ -54,7 +56,8 @@ void checkpoint_store::save(const file_checkpoint& c) {
       .bind(5, static_cast<std::int64_t>(c.fingerprint_length))
       .bind(6, to_column(c.offset))
       .bind(7, to_column(c.line_number))
-      .bind(8, static_cast<std::int64_t>(updated.count()));
+      .bind(8, static_cast<std::int64_t>(updated.count()))
+      .bind(9, to_column(c.next_sequence));
   upsert->run();
 }
 

@@ -21,6 +21,9 @@ struct file_checkpoint {
   std::uint64_t offset = 0;      // byte offset of the first line not yet durable
   std::uint64_t line_number = 0; // lines before offset
   std::chrono::system_clock::time_point updated_at{};
+  // The sequence number the source's next event gets: event ids are node + source +
+  // sequence, unique even when a file is truncated and refilled at the same offsets.
+  std::uint64_t next_sequence = 0;
 
   bool operator==(const file_checkpoint&) const = default;
 };

@@ -118,7 +118,7 @@ outbox_append_result outbox_store::append(std::string_view stream,
   std::uint64_t batch_bytes = 0;
   for (const auto& m : messages)
     batch_bytes += record_bytes(m);
-  if (batch_bytes > cfg.max_bytes) {
+  if (batch_bytes > cfg.max_bytes && cfg.overflow == outbox_overflow::drop_oldest) {
     result.outcome = outbox_append_result::status::full;
     return result;
   }
@@ -131,7 +131,9 @@ outbox_append_result outbox_store::append(std::string_view stream,
     if (current->step())
       stored_bytes = static_cast<std::uint64_t>(current->column_int64(0));
   }
-  if (stored_bytes + batch_bytes > cfg.max_bytes) {
+  // An empty stream takes any batch, even one larger than the bound: otherwise a producer
+  // whose single batch exceeds it could never make progress. The overshoot is one batch.
+  if (stored_bytes > 0 && stored_bytes + batch_bytes > cfg.max_bytes) {
     if (cfg.overflow == outbox_overflow::refuse) {
       result.outcome = outbox_append_result::status::full;
       return result; // tx rolls back: nothing was written
@@ -165,9 +167,9 @@ std::vector<outbox_record> outbox_store::peek(std::string_view stream, std::size
                            " FROM outbox WHERE stream = ?1 AND next_attempt <= ?2 AND seq > ?4 "
                            "ORDER BY seq LIMIT ?3");
   select->bind(1, stream)
-    .bind(2, to_millis(now))
-    .bind(3, static_cast<std::int64_t>(limit))
-    .bind(4, after_seq);
+      .bind(2, to_millis(now))
+      .bind(3, static_cast<std::int64_t>(limit))
+      .bind(4, after_seq);
   while (select->step())
     records.push_back(read_record(*select));
   return records;

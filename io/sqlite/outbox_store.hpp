@@ -80,7 +80,9 @@ public:
   outbox_store(sqlite_database& db, std::vector<outbox_stream_config> streams);
 
   // All or nothing. Returns full (and writes nothing) if the stream's bound would be exceeded
-  // and its policy is refuse, or if the batch alone exceeds the bound.
+  // and its policy is refuse. An empty stream accepts any batch, even one larger than the
+  // bound, so a producer always makes progress (overshoot: one batch); drop_oldest streams
+  // refuse a batch larger than their whole bound.
   // Throws std::invalid_argument for an unknown stream, sqlite_error (e.g. disk full) on I/O.
   outbox_append_result append(std::string_view stream, std::span<const outbox_message> messages,
                               clock::time_point now = clock::now());
@@ -88,8 +90,7 @@ public:
   // Up to `limit` records with next_attempt <= now and seq > after_seq, in seq order. A
   // publisher passes the last seq it sent so records in flight are not fetched twice.
   std::vector<outbox_record> peek(std::string_view stream, std::size_t limit,
-                                  clock::time_point now = clock::now(),
-                                  std::int64_t after_seq = 0);
+                                  clock::time_point now = clock::now(), std::int64_t after_seq = 0);
 
   // Deletes confirmed records; seqs already gone (e.g. dropped) are ignored. Returns how many.
   std::size_t remove(std::string_view stream, std::span<const std::int64_t> seqs);

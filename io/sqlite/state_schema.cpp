@@ -49,7 +49,8 @@ CREATE TABLE checkpoints (
   fingerprint_length INTEGER NOT NULL,
   offset             INTEGER NOT NULL,
   line_number        INTEGER NOT NULL,
-  updated_at         INTEGER NOT NULL
+  updated_at         INTEGER NOT NULL,
+  next_sequence      INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 
 CREATE TABLE events (

@@ -112,9 +112,11 @@ TEST(outbox_store, byte_bound_refuses_and_writes_nothing) {
   outbox.remove("logs", seqs_of(records));
   EXPECT_TRUE(outbox.append("logs", make_messages(9, 2, 100), t0).appended());
   EXPECT_EQ(outbox.stats("logs", t0).bytes, 9u * 104u + 1u); // "id-10" is one byte longer
-  // A batch larger than the whole bound can never fit.
-  EXPECT_FALSE(outbox.append("alerts", make_messages(0, 20, 100), t0).appended());
-  EXPECT_EQ(outbox.stats("alerts", t0).records, 0u);
+  // A batch larger than the whole bound is taken only by an empty stream (progress)...
+  EXPECT_TRUE(outbox.append("alerts", make_messages(0, 20, 100), t0).appended());
+  EXPECT_EQ(outbox.stats("alerts", t0).records, 20u);
+  // ... and nothing more fits until it drained.
+  EXPECT_FALSE(outbox.append("alerts", make_messages(20, 1, 1), t0).appended());
 }
 
 TEST(outbox_store, drop_oldest_makes_room_and_counts_persistently) {
