@@ -28,10 +28,22 @@ struct agent_process_test : ::testing::Test {
 
   std::unique_ptr<child_process> start(std::vector<std::string> extra_args = {},
                                        std::vector<std::string> env = {}) {
-    std::vector<std::string> argv{
-        vigil_binary,          "run",        "--config",       config, "--state-dir", dir / "state",
-        "--secrets-file",      dir / "none", "--control-port", "0",    "--ws-port",   "0",
-        "--telemetry-ws-port", "0"};
+    std::vector<std::string> argv{vigil_binary,
+                                  "run",
+                                  "--config",
+                                  config,
+                                  "--state-dir",
+                                  dir / "state",
+                                  "--secrets-file",
+                                  dir / "none",
+                                  "--control-port",
+                                  "0",
+                                  "--ws-port",
+                                  "0",
+                                  "--telemetry-ws-port",
+                                  "0",
+                                  "--log-file",
+                                  dir / "*.log"}; // hermetic: no /var/log
     argv.insert(argv.end(), extra_args.begin(), extra_args.end());
     auto log = dir / ("agent-" + std::to_string(++starts) + ".log");
     auto p = std::make_unique<child_process>(argv, log, env);
