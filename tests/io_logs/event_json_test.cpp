@@ -44,6 +44,6 @@ TEST(event_json, escapes_quotes_controls_and_invalid_utf8) {
 TEST(event_json, rejects_overlong_and_surrogate_sequences) {
   std::string out;
   append_json_string(out, "\xC0\xAF \xED\xA0\x80 \xF4\x90\x80\x80");
-  EXPECT_NO_THROW((void)nlohmann::json::parse(out));
+  EXPECT_TRUE(nlohmann::json::accept(out)) << out;
   EXPECT_EQ(out.find("\xC0"), std::string::npos);
 }
