@@ -154,6 +154,11 @@ void pump(tailer_pointer self) {
   st.follower->read(st.lines, read_bytes);
   report_follower_events(self);
   if (st.lines.empty()) {
+    // Idle: give back a buffer grown by a burst, so quiet files cost little memory.
+    if (st.lines.text.capacity() > 64 * 1024) {
+      st.lines.text = std::string{};
+      st.lines.lines = {};
+    }
     if (st.follower->position() != before) { // switched files: record where we are
       st.unacknowledged = log_batch{st.params.path,
                                     st.params.application,

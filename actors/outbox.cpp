@@ -17,10 +17,6 @@ namespace {
 using namespace std::chrono_literals;
 using outbox_pointer = outbox_actor::stateful_pointer<outbox_state>;
 
-// Batches arriving within this delay share one transaction (one fsync).
-constexpr auto group_commit_delay = 5ms;
-// ... unless this many events are already waiting.
-constexpr size_t group_commit_events = 4096;
 constexpr auto prune_interval = 10min;
 
 bool broker_configured(const settings& s) {
@@ -52,11 +48,10 @@ stored_event to_stored(const settings& s, const log_batch& b, const log_event& e
 
 void schedule_flush(outbox_pointer self) {
   auto& st = self->state;
-  if (st.pending_events >= group_commit_events) {
+  if (!st.flush_scheduled) {
+    // The flush message queues behind every batch already in the mailbox, so batches that
+    // arrived together share one commit without waiting for a timer.
     self->send(self, atom::flush_v);
-    st.flush_scheduled = true;
-  } else if (!st.flush_scheduled) {
-    self->delayed_send(self, group_commit_delay, atom::flush_v);
     st.flush_scheduled = true;
   }
 }
@@ -69,7 +64,6 @@ void flush(outbox_pointer self) {
     return;
   auto pending = std::move(st.pending);
   st.pending.clear();
-  st.pending_events = 0;
   auto& s = *st.current;
   std::vector<bool> accepted(pending.size(), false);
   bool queued_for_broker = false;
@@ -153,7 +147,6 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
       [=](atom::ingest, log_batch& b) -> caf::typed_response_promise<uint64_t> {
         auto& st = self->state;
         auto rp = self->make_response_promise<uint64_t>();
-        st.pending_events += b.events.size();
         st.pending.push_back({std::move(b), rp, self->current_sender()});
         schedule_flush(self);
         return rp;

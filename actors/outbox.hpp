@@ -34,7 +34,6 @@ struct outbox_state {
   };
   std::vector<pending_batch> pending;         // collected for the next commit
   std::vector<caf::strong_actor_ptr> waiting; // sources refused for lack of room
-  size_t pending_events = 0;
   bool flush_scheduled = false;
   outbox_status counters;
   static inline const char* name = "outbox";

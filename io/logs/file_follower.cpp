@@ -152,6 +152,8 @@ file_follower::file_follower(file_follower&& other) noexcept
     , offset_(other.offset_)
     , next_line_(other.next_line_)
     , last_size_(other.last_size_)
+    , prefix_checked_mtime_(other.prefix_checked_mtime_)
+    , prefix_checked_ctime_(other.prefix_checked_ctime_)
     , state_(other.state_)
     , at_eof_(other.at_eof_)
     , successor_size_(other.successor_size_)
@@ -170,6 +172,8 @@ file_follower& file_follower::operator=(file_follower&& other) noexcept {
     offset_ = other.offset_;
     next_line_ = other.next_line_;
     last_size_ = other.last_size_;
+    prefix_checked_mtime_ = other.prefix_checked_mtime_;
+    prefix_checked_ctime_ = other.prefix_checked_ctime_;
     state_ = other.state_;
     at_eof_ = other.at_eof_;
     successor_size_ = other.successor_size_;
@@ -310,7 +314,16 @@ void file_follower::check() {
       restart_from_zero();
       return;
     }
+    auto same_time = [](const timespec& a, const timespec& b) {
+      return a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec;
+    };
+    bool untouched = size == last_size_ && same_time(open_st.st_mtim, prefix_checked_mtime_) &&
+                     same_time(open_st.st_ctim, prefix_checked_ctime_);
     last_size_ = size;
+    if (untouched)
+      return; // same size and times as at the last check: the first bytes are unchanged
+    prefix_checked_mtime_ = open_st.st_mtim;
+    prefix_checked_ctime_ = open_st.st_ctim;
     if (!prefix_matches(identity_)) {
       // Same inode, other content: the file was rewritten in place (or the inode reused).
       ++counters_.replacements;
@@ -378,7 +391,12 @@ void file_follower::read_lines(line_batch& out, std::size_t max_bytes, bool fina
   out.clear();
   out.identity = identity_;
   out.begin_offset = offset_;
-  const std::size_t budget = std::max<std::size_t>(max_bytes, 1);
+  // Read at most what the last fstat saw beyond our offset (plus slack for what arrived
+  // since): a quiet file costs a small read, not a large zero-filled buffer.
+  constexpr std::size_t growth_slack = 64 * 1024;
+  std::size_t budget = std::max<std::size_t>(max_bytes, 1);
+  if (last_size_ >= offset_)
+    budget = std::min<std::size_t>(budget, last_size_ - offset_ + growth_slack);
   out.text.resize(budget);
   std::size_t n = read_at(out.text.data(), budget, offset_);
   bool hit_eof = n < budget;

@@ -116,6 +116,10 @@ private:
   std::uint64_t offset_ = 0;
   std::uint64_t next_line_ = 1;
   std::uint64_t last_size_ = 0; // size seen at the last check, to size a truncation's loss
+  // Modification and change times at the last prefix check: while neither moved, the
+  // first bytes cannot have changed and re-reading them is skipped (cheap idle checks).
+  struct timespec prefix_checked_mtime_ {};
+  struct timespec prefix_checked_ctime_ {};
   follow_state state_ = follow_state::waiting;
   bool at_eof_ = false;
   std::optional<std::uint64_t> successor_size_; // size of the other file at the path, if any
