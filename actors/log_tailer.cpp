@@ -20,6 +20,7 @@ using tailer_pointer = log_tailer_actor::stateful_pointer<log_tailer_state>;
 constexpr auto retry_delay = 1s;
 // A commit should take milliseconds; far longer means the outbox is gone.
 constexpr auto ingest_timeout = 60s;
+constexpr auto host_refresh_interval = 60s;
 
 std::string hex(uint64_t x) {
   char buf[17];
@@ -227,6 +228,18 @@ void ask_position(tailer_pointer self) {
           });
 }
 
+// Hostname and address may change at run time (DHCP, hostnamectl): re-read them now and then.
+void refresh_host(tailer_pointer self) {
+  auto& st = self->state;
+  auto now = std::chrono::steady_clock::now();
+  if (now - st.host_read_at < host_refresh_interval)
+    return;
+  auto host = read_host_info();
+  st.hostname = host.hostname;
+  st.system_ip = host.primary_ip;
+  st.host_read_at = now;
+}
+
 void wake(tailer_pointer self) {
   if (self->state.follower)
     pump(self);
@@ -244,9 +257,7 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
   st.current = std::move(current);
   st.matcher = std::make_unique<hyperscan_line_matcher>(st.params.rules);
   st.id_prefix = st.current->node_id + ":" + hex(fnv1a(st.params.path)) + ":";
-  auto host = read_host_info();
-  st.hostname = host.hostname;
-  st.system_ip = host.primary_ip;
+  refresh_host(self);
   self->set_exception_handler([](std::exception_ptr& eptr) -> caf::error {
     try {
       std::rethrow_exception(eptr);
@@ -259,6 +270,7 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
   return {
       [=](atom::resume) { wake(self); },
       [=](atom::tick) {
+        refresh_host(self);
         wake(self);
         self->delayed_send(self, self->state.current->sources.poll_interval, atom::tick_v);
       },

@@ -14,6 +14,7 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +48,7 @@ struct log_tailer_state {
   std::string id_prefix; // node_id:source-hash:
   std::string hostname;
   std::string system_ip;
+  std::chrono::steady_clock::time_point host_read_at{}; // when hostname/system_ip were read
   uint64_t next_sequence = 0; // of the next event; restored from the checkpoint
   uint64_t lines_read = 0;
   uint64_t errors_found = 0;

@@ -1,0 +1,274 @@
+// Helper for bench/pipeline/run_pipeline_bench.sh — the driver does the orchestration, this
+// program does what bash cannot do well:
+//
+//   bench_pipeline_tool gen FILE LINES RATIO        write LINES lines of 120 bytes, RATIO of them
+//                                                   with an error keyword; prints the error count
+//   bench_pipeline_tool declare|purge|delete|depth|peek URL QUEUE   (peek: basic.get one message)
+//   bench_pipeline_tool wait URL QUEUE N T0_NS TIMEOUT_S PID
+//        poll the queue depth (passive queue.declare, every 2 ms) until it holds N messages;
+//        then at once read PID's utime+stime. Prints "ok SECONDS CPU_S" where SECONDS counts
+//        from T0_NS (CLOCK_REALTIME ns, `date +%s%N` taken just before the process started),
+//        or "timeout SECONDS DEPTH CPU_S".
+//   bench_pipeline_tool cpu PID                     utime+stime of PID in seconds
+//   bench_pipeline_tool write DIR FILES RATE SECONDS RATIO
+//        bounded writer: appends RATE lines/s to each of FILES files DIR/f<i>.log for SECONDS
+//        (ticks of 10 ms), RATIO of the lines with an error keyword; prints lines written.
+//
+// The generator is the one of bench/logs/bench_log_scan.cpp (same seed, keywords and near
+// misses), so figures are comparable with the scan+classify bench.
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <time.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+constexpr std::size_t line_bytes = 120; // including '\n'
+const char* keywords[] = {"error", "fail", "critical", "fatal", "panic", "alert", "emerg"};
+const char* near_misses[] = {"errorless", "terror", "failing", "info", "debug", "warning"};
+
+std::string make_line(std::uint64_t i, bool error) {
+  std::string line = "2024-01-15T10:30:45.123Z web-01 nginx[" +
+                     std::to_string(10000 + i % 90000) + "]: " +
+                     (error ? keywords[i % 7] : near_misses[i % 6]) +
+                     " upstream request id=" + std::to_string(i) + " path=/api/v1/items";
+  line.resize(line_bytes - 1, '.');
+  line += '\n';
+  return line;
+}
+
+int gen(const char* path, std::uint64_t lines, double ratio) {
+  std::mt19937_64 rng(42);
+  std::uniform_real_distribution<double> coin(0, 1);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  std::uint64_t errors = 0;
+  std::string buffer;
+  for (std::uint64_t i = 0; i < lines; ++i) {
+    bool error = coin(rng) < ratio;
+    errors += error;
+    buffer += make_line(i, error);
+    if (buffer.size() > (1 << 20)) {
+      out << buffer;
+      buffer.clear();
+    }
+  }
+  out << buffer;
+  if (!out)
+    throw std::runtime_error(std::string{"cannot write "} + path);
+  std::printf("%llu\n", static_cast<unsigned long long>(errors));
+  return 0;
+}
+
+double cpu_seconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto close = stat.rfind(')'); // comm may hold spaces
+  if (close == std::string::npos)
+    return -1;
+  // fields after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+  // utime(14) stime(15)
+  const char* p = stat.c_str() + close + 2;
+  unsigned long long utime = 0, stime = 0;
+  char state;
+  long skip;
+  if (std::sscanf(p, "%c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld %llu %llu", &state, &skip, &skip,
+                  &skip, &skip, &skip, &skip, &skip, &skip, &skip, &skip, &utime, &stime) != 13)
+    return -1;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+class client {
+public:
+  explicit client(const std::string& url) {
+    std::string copy = url;
+    amqp_connection_info info{};
+    if (amqp_parse_url(copy.data(), &info) != AMQP_STATUS_OK)
+      throw std::runtime_error("bad AMQP URL");
+    conn_ = amqp_new_connection();
+    auto* socket = amqp_tcp_socket_new(conn_);
+    if (amqp_socket_open(socket, info.host, info.port) != AMQP_STATUS_OK)
+      throw std::runtime_error("cannot connect to the broker");
+    if (amqp_login(conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password)
+            .reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("login failed");
+    open_channel();
+  }
+  ~client() {
+    if (channel_open_)
+      amqp_channel_close(conn_, channel_, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+    amqp_destroy_connection(conn_);
+  }
+  // Same properties as vigil's declare (durable, not exclusive, not auto-delete, no arguments).
+  void declare(const std::string& q) {
+    amqp_queue_declare(conn_, channel_, amqp_cstring_bytes(q.c_str()), 0, 1, 0, 0,
+                       amqp_empty_table);
+    ok("queue.declare");
+  }
+  void purge(const std::string& q) {
+    amqp_queue_purge(conn_, channel_, amqp_cstring_bytes(q.c_str()));
+    ok("queue.purge");
+  }
+  void remove(const std::string& q) {
+    amqp_queue_delete(conn_, channel_, amqp_cstring_bytes(q.c_str()), 0, 0);
+    ok("queue.delete");
+  }
+  // One message (basic.get, auto-ack): its body and the number of headers, to check formats.
+  void peek(const std::string& q) {
+    amqp_basic_get(conn_, channel_, amqp_cstring_bytes(q.c_str()), 1);
+    auto reply = amqp_get_rpc_reply(conn_);
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL || reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
+      std::printf("(empty)\n");
+      return;
+    }
+    amqp_message_t message;
+    if (amqp_read_message(conn_, channel_, &message, 0).reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error("read_message failed");
+    int headers = (message.properties._flags & AMQP_BASIC_HEADERS_FLAG)
+                      ? message.properties.headers.num_entries
+                      : 0;
+    std::printf("%d headers, %zu bytes: %.*s\n", headers, message.body.len,
+                static_cast<int>(message.body.len), static_cast<const char*>(message.body.bytes));
+    amqp_destroy_message(&message);
+  }
+  // -1 when the queue does not exist (yet): the channel is closed by the broker, reopen it.
+  long depth(const std::string& q) {
+    auto* r = amqp_queue_declare(conn_, channel_, amqp_cstring_bytes(q.c_str()), 1, 1, 0, 0,
+                                 amqp_empty_table);
+    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL || r == nullptr) {
+      channel_open_ = false;
+      ++channel_;
+      open_channel();
+      return -1;
+    }
+    return r->message_count;
+  }
+
+private:
+  void open_channel() {
+    amqp_channel_open(conn_, channel_);
+    ok("channel.open");
+    channel_open_ = true;
+  }
+  void ok(const char* what) {
+    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL)
+      throw std::runtime_error(std::string{what} + " failed");
+  }
+  amqp_connection_state_t conn_ = nullptr;
+  amqp_channel_t channel_ = 1;
+  bool channel_open_ = false;
+};
+
+double now_realtime() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+int wait(const std::string& url, const std::string& q, long n, double t0, double timeout,
+         int pid) {
+  client c(url);
+  long d = -1;
+  for (;;) {
+    d = c.depth(q);
+    double elapsed = now_realtime() - t0;
+    if (d >= n) {
+      double cpu = cpu_seconds(pid);
+      std::printf("ok %.3f %.2f\n", elapsed, cpu);
+      return 0;
+    }
+    if (elapsed > timeout) {
+      std::printf("timeout %.3f %ld %.2f\n", elapsed, d, cpu_seconds(pid));
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{2});
+  }
+}
+
+int write_files(const std::string& dir, int files, int rate, double seconds, double ratio) {
+  std::vector<int> fds;
+  for (int i = 0; i < files; ++i) {
+    std::string path = dir + "/f" + std::to_string(i) + ".log";
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+    if (fd < 0)
+      throw std::runtime_error("cannot open " + path);
+    fds.push_back(fd);
+  }
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> coin(0, 1);
+  const auto tick = std::chrono::milliseconds{10};
+  const auto start = std::chrono::steady_clock::now();
+  const long ticks = static_cast<long>(seconds * 100);
+  std::uint64_t written = 0, i = 0;
+  std::vector<double> debt(files, 0.0); // fractional lines per tick carried over
+  std::string chunk;
+  for (long t = 0; t < ticks; ++t) {
+    for (int f = 0; f < files; ++f) {
+      debt[f] += rate / 100.0;
+      chunk.clear();
+      while (debt[f] >= 1.0) {
+        chunk += make_line(i++, coin(rng) < ratio);
+        debt[f] -= 1.0;
+      }
+      if (!chunk.empty() && ::write(fds[f], chunk.data(), chunk.size()) < 0)
+        throw std::runtime_error("write failed");
+      written += chunk.size() / line_bytes;
+    }
+    std::this_thread::sleep_until(start + (t + 1) * tick);
+  }
+  for (int fd : fds)
+    ::close(fd);
+  std::printf("%llu\n", static_cast<unsigned long long>(written));
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) try {
+  std::string cmd = argc > 1 ? argv[1] : "";
+  if (cmd == "gen" && argc == 5)
+    return gen(argv[2], std::strtoull(argv[3], nullptr, 10), std::atof(argv[4]));
+  if (cmd == "cpu" && argc == 3) {
+    std::printf("%.2f\n", cpu_seconds(std::atoi(argv[2])));
+    return 0;
+  }
+  if ((cmd == "declare" || cmd == "purge" || cmd == "delete" || cmd == "depth" ||
+       cmd == "peek") && argc == 4) {
+    client c(argv[2]);
+    if (cmd == "declare")
+      c.declare(argv[3]);
+    else if (cmd == "purge")
+      c.purge(argv[3]);
+    else if (cmd == "delete")
+      c.remove(argv[3]);
+    else if (cmd == "peek")
+      c.peek(argv[3]);
+    else
+      std::printf("%ld\n", c.depth(argv[3]));
+    return 0;
+  }
+  if (cmd == "wait" && argc == 8)
+    return wait(argv[2], argv[3], std::atol(argv[4]), std::atof(argv[5]) * 1e-9,
+                std::atof(argv[6]), std::atoi(argv[7]));
+  if (cmd == "write" && argc == 7)
+    return write_files(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atof(argv[5]),
+                       std::atof(argv[6]));
+  std::fprintf(stderr, "usage: see the header of bench/pipeline/bench_pipeline_tool.cpp\n");
+  return 2;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "bench_pipeline_tool: %s\n", e.what());
+  return 1;
+}
