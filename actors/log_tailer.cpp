@@ -112,6 +112,18 @@ log_batch make_batch(tailer_pointer self) {
   return b;
 }
 
+// A batch without events that only records where the follower stands now.
+log_batch position_only_batch(tailer_pointer self) {
+  auto& st = self->state;
+  return {st.params.path,
+          st.params.application,
+          st.hostname,
+          st.system_ip,
+          to_position(st.follower->position(), st.next_sequence),
+          {},
+          0};
+}
+
 void pump(tailer_pointer self);
 
 void send_unacknowledged(tailer_pointer self) {
@@ -161,13 +173,7 @@ void pump(tailer_pointer self) {
       st.lines.lines = {};
     }
     if (st.follower->position() != before) { // switched files: record where we are
-      st.unacknowledged = log_batch{st.params.path,
-                                    st.params.application,
-                                    st.hostname,
-                                    st.system_ip,
-                                    to_position(st.follower->position(), st.next_sequence),
-                                    {},
-                                    0};
+      st.unacknowledged = position_only_batch(self);
       send_unacknowledged(self);
     } else if (st.follower->state() == follow_state::gone) {
       spdlog::info("log_tailer {}: file deleted and fully read; stopping", st.params.path);
@@ -197,13 +203,7 @@ void open_follower(tailer_pointer self, std::optional<file_position> saved) {
   // Record the starting point at once, so a restart after a crash resumes here rather
   // than at the (then later) end of the file.
   if (!saved) {
-    st.unacknowledged = log_batch{st.params.path,
-                                  st.params.application,
-                                  st.hostname,
-                                  st.system_ip,
-                                  to_position(st.follower->position(), st.next_sequence),
-                                  {},
-                                  0};
+    st.unacknowledged = position_only_batch(self);
   }
   pump(self);
 }

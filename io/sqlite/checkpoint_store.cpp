@@ -8,8 +8,6 @@ namespace vigil {
 
 namespace {
 
-using clock = std::chrono::system_clock;
-
 // SQLite integers are signed 64-bit: store unsigned values bit for bit.
 std::int64_t to_column(std::uint64_t value) {
   return std::bit_cast<std::int64_t>(value);
@@ -31,8 +29,7 @@ file_checkpoint read_checkpoint(const sqlite_statement& row) {
   c.fingerprint_length = static_cast<std::uint32_t>(row.column_int64(4));
   c.offset = from_column(row.column_int64(5));
   c.line_number = from_column(row.column_int64(6));
-  c.updated_at = clock::time_point{
-      std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds{row.column_int64(7)})};
+  c.updated_at = from_millis(row.column_int64(7));
   c.next_sequence = from_column(row.column_int64(8));
   return c;
 }
@@ -47,8 +44,6 @@ checkpoint_store::checkpoint_store(sqlite_database& db)
 void checkpoint_store::save(const file_checkpoint& c) {
   auto upsert = db_.cached("INSERT OR REPLACE INTO checkpoints(" + std::string{columns} +
                            ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
-  auto updated =
-      std::chrono::duration_cast<std::chrono::milliseconds>(c.updated_at.time_since_epoch());
   upsert->bind(1, c.source)
       .bind(2, to_column(c.device))
       .bind(3, to_column(c.inode))
@@ -56,7 +51,7 @@ void checkpoint_store::save(const file_checkpoint& c) {
       .bind(5, static_cast<std::int64_t>(c.fingerprint_length))
       .bind(6, to_column(c.offset))
       .bind(7, to_column(c.line_number))
-      .bind(8, static_cast<std::int64_t>(updated.count()))
+      .bind(8, to_millis(c.updated_at))
       .bind(9, to_column(c.next_sequence));
   upsert->run();
 }

@@ -11,15 +11,6 @@ namespace {
 
 using clock = std::chrono::system_clock;
 
-std::int64_t to_millis(clock::time_point t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-clock::time_point from_millis(std::int64_t ms) {
-  return clock::time_point{
-      std::chrono::duration_cast<clock::duration>(std::chrono::milliseconds{ms})};
-}
-
 std::uint64_t record_bytes(const outbox_message& m) {
   return m.id.size() + m.payload.size();
 }

@@ -16,6 +16,17 @@ struct sqlite3_stmt;
 
 namespace vigil {
 
+// Times are stored as milliseconds since the Unix epoch (INTEGER columns).
+inline std::int64_t to_millis(std::chrono::system_clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+inline std::chrono::system_clock::time_point from_millis(std::int64_t ms) {
+  return std::chrono::system_clock::time_point{
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::milliseconds{ms})};
+}
+
 // Every SQLite failure: carries the SQLite message, the (extended) result code and the db path.
 class sqlite_error : public std::runtime_error {
 public:

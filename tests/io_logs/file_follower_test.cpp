@@ -1,5 +1,5 @@
 #include "io/logs/file_follower.hpp"
-#include "tests/io_logs/temp_directory.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 

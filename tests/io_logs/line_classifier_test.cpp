@@ -1,6 +1,6 @@
 #include "io/logs/file_follower.hpp"
 #include "io/logs/line_classifier.hpp"
-#include "tests/io_logs/temp_directory.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "io/sqlite/checkpoint_store.hpp"
 #include "io/sqlite/outbox_store.hpp"
-#include "tests/io_sqlite/sqlite_test_dir.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 #include "io/sqlite/sqlite_database.hpp"
 #include "io/sqlite/state_schema.hpp"
-#include "tests/io_sqlite/sqlite_test_dir.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>

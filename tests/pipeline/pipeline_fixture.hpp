@@ -7,7 +7,7 @@
 #include "io/sqlite/sqlite_database.hpp"
 #include "tests/support/amqp_queue_reader.hpp"
 #include "tests/support/child_process.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 class pipeline_fixture : public ::testing::Test {
 protected:
-  temp_dir dir;
+  temp_directory dir;
   std::string logs = dir / "logs";
   std::string state = dir / "state";
   std::string config = dir / "vigil.json";

@@ -1,7 +1,7 @@
 // The real `vigil` binary under a test harness: signals, reload, identity, readiness.
 #include "tests/support/child_process.hpp"
 #include "tests/support/http_get.hpp"
-#include "tests/support/temp_dir.hpp"
+#include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,14 +13,14 @@
 
 using namespace std::chrono_literals;
 using vigil::test::child_process;
-using vigil::test::temp_dir;
+using vigil::test::temp_directory;
 
 namespace {
 
 const std::string vigil_binary = std::string{VIGIL_BINARY_DIR} + "/runtime/vigil";
 
 struct agent_process_test : ::testing::Test {
-  temp_dir dir;
+  temp_directory dir;
   std::string config = dir / "vigil.json";
   int starts = 0;
 
@@ -139,7 +139,7 @@ TEST_F(agent_process_test, identity_survives_restart) {
 // systemd's side of Type=notify: READY=1 once running, WATCHDOG=1 pings while alive.
 TEST_F(agent_process_test, notifies_readiness_and_pings_the_watchdog) {
   write_config("{}");
-  auto sock_path = dir / "notify.sock";
+  std::string sock_path = dir / "notify.sock";
   int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;

@@ -13,7 +13,7 @@ namespace vigil::test {
 class temp_directory {
 public:
   temp_directory() {
-    auto base = std::filesystem::temp_directory_path() / "vigil-io-logs-XXXXXX";
+    auto base = std::filesystem::temp_directory_path() / "vigil-test-XXXXXX";
     std::string name = base.string();
     if (!::mkdtemp(name.data()))
       throw std::runtime_error("mkdtemp failed for " + name);
