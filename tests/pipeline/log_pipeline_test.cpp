@@ -227,18 +227,24 @@ TEST_F(broker_pipeline_test, full_outbox_pauses_reading_and_memory_stays_flat) {
   write_config(R"({"rabbitmq": {"queue": ")" + queue + R"(", "reconnect_max": "2s"},
                    "outbox": {"logs_max_bytes": 262144}})");
   auto agent = start_agent({"--rabbitmq-url", broker.url()});
-  std::this_thread::sleep_for(500ms);
-  auto rss_before = rss_kib(agent->pid());
-  for (int i = 0; i < 100'000; i += 50'000) // ~4 MB, 10,000 errors: 40x the bound
-    append("app.log", lines(i, 50'000, 10));
+  // Fill the outbox: 5,000 errors are 20x its bound. Once it is full the sources pause.
+  append("app.log", lines(0, 50'000, 10));
   std::this_thread::sleep_for(3s);
-  auto stored = stored_errors().size();
-  auto rss_after = rss_kib(agent->pid());
-  EXPECT_LT(stored, 10'000u) << "the sources did not pause";
-  EXPECT_LT(rss_after, rss_before + 20 * 1024)
-      << "RSS grew from " << rss_before << " to " << rss_after << " KiB";
+  auto stored_full = stored_errors().size();
+  auto rss_full = rss_kib(agent->pid());
+  EXPECT_LT(stored_full, 5'000u) << "the sources did not pause";
+  // Three times as much again while paused: neither what is stored nor memory grows; the
+  // log file is the buffer.
+  for (int i = 50'000; i < 200'000; i += 50'000) {
+    append("app.log", lines(i, 50'000, 10));
+    std::this_thread::sleep_for(1s);
+  }
+  EXPECT_EQ(stored_errors().size(), stored_full);
+  auto rss_paused = rss_kib(agent->pid());
+  EXPECT_LT(rss_paused, rss_full + 8 * 1024)
+      << "RSS grew from " << rss_full << " to " << rss_paused << " KiB while paused";
   broker.start();
-  auto want = expected_errors(0, 100'000, 10);
+  auto want = expected_errors(0, 200'000, 10);
   auto seen = drain(broker.url(), want, 240s);
   EXPECT_EQ(seen.size(), want.size()) << missing(want, seen);
 }
