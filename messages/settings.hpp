@@ -75,12 +75,9 @@ struct sources_settings {
                                        "fail",  "failed", "panic",    "fatal"};
   uint32_t max_files = 1000;
   uint32_t max_line_bytes = 64 * 1024;
-  uint32_t batch_bytes = 256 * 1024; // read granularity per credit
-  uint32_t window = 2;               // batches in flight per source
+  uint32_t batch_bytes = 256 * 1024; // read per credit (one batch in flight per file)
   duration poll_interval = 1s;       // safety net besides inotify
   duration rescan_interval = 10s;    // glob re-expansion
-  duration multiline_timeout = 2s;
-  journal_settings journal;
 };
 
 struct outbox_settings {
@@ -105,15 +102,14 @@ struct rabbitmq_settings {
   duration reconnect_max = 30s;
 };
 
+// Accepted now for the seed daemon's flags (--api-url, --heartbeat-interval); the backend
+// poster that uses them is not built yet, and the agent warns when a URL is set.
 struct backend_settings {
   std::string url; // e.g. https://backend.example:3000; empty: no backend
-  std::string jwt; // secret
   duration heartbeat_interval = 30s;
-  duration snapshot_interval = 60s;
-  duration request_timeout = 10s;
-  duration refresh_margin = 5min;
 };
 
+// Accepted now for the seed daemon's --telemetry-interval; the collectors come later.
 struct telemetry_settings {
   duration interval = 5s; // fast collectors
 };

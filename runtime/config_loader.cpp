@@ -440,8 +440,6 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
     auto key = "sources.files[" + std::to_string(i) + "]";
     if (f.path.empty() || f.path[0] != '/')
       errors.push_back(key + ".path: must be an absolute path, not \"" + f.path + "\"");
-    if (f.multiline == "start_pattern" && f.multiline_start.empty())
-      errors.push_back(key + ".multiline_start: is required when multiline is start_pattern");
   }
   if (!s.rabbitmq.url.empty() && s.rabbitmq.url.rfind("amqp://", 0) != 0 &&
       s.rabbitmq.url.rfind("amqps://", 0) != 0)
@@ -456,7 +454,7 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
 
 std::map<std::string, std::string> vigil_environment() {
   std::map<std::string, std::string> env;
-  for (auto name : {"VIGIL_RABBITMQ_URL", "VIGIL_BACKEND_JWT", "VIGIL_API_TOKEN"})
+  for (auto name : {"VIGIL_RABBITMQ_URL", "VIGIL_API_TOKEN"})
     if (auto v = std::getenv(name))
       env[name] = v;
   return env;
@@ -493,8 +491,6 @@ config_result load_config(const config_inputs& in) {
   };
   if (auto i = in.environment.find("VIGIL_RABBITMQ_URL"); i != in.environment.end())
     env_layer("VIGIL_RABBITMQ_URL", {{"rabbitmq", {{"url", i->second}}}});
-  if (auto i = in.environment.find("VIGIL_BACKEND_JWT"); i != in.environment.end())
-    env_layer("VIGIL_BACKEND_JWT", {{"backend", {{"jwt", i->second}}}});
   if (auto i = in.environment.find("VIGIL_API_TOKEN"); i != in.environment.end())
     env_layer("VIGIL_API_TOKEN",
               {{"api",
@@ -515,17 +511,19 @@ config_result load_config(const config_inputs& in) {
     return result;
   if (!layers.empty() && layers.front().kind == layer_kind::file &&
       (st = {}, ::stat(in.config_path.c_str(), &st) == 0) && (st.st_mode & 044) != 0 &&
-      (!s.rabbitmq.url.empty() || !s.backend.jwt.empty() || !s.api.tokens.empty())) {
+      (!s.rabbitmq.url.empty() || !s.api.tokens.empty())) {
     auto& doc = layers.front().doc;
     bool has_secret = (doc.contains("rabbitmq") && doc["rabbitmq"].contains("url") &&
                        doc["rabbitmq"]["url"].get<std::string>().find('@') != std::string::npos) ||
-                      (doc.contains("backend") && doc["backend"].contains("jwt")) ||
                       (doc.contains("api") && doc["api"].contains("tokens"));
     if (has_secret)
       result.warnings.push_back(in.config_path +
                                 ": holds secrets but is readable by others; move them to " +
                                 s.secrets_file + " (mode 0600)");
   }
+  if (!s.backend.url.empty())
+    result.warnings.push_back("backend.url is set, but this version has no backend poster yet: "
+                              "no heartbeats, telemetry or alerts are posted");
   result.value = std::make_shared<const settings>(std::move(s));
   return result;
 }

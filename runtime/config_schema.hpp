@@ -67,8 +67,6 @@ void describe(Visitor& v, log_source_settings& x) {
   v("application", x.application);
   v("read_from", x.read_from, rules().in({"", "end", "beginning"}));
   v("keywords", x.keywords);
-  v("multiline", x.multiline, rules().in({"", "stack_trace", "start_pattern"}));
-  v("multiline_start", x.multiline_start);
 }
 
 template <class Visitor>
@@ -107,13 +105,8 @@ void describe(Visitor& v, settings& s) {
   v("sources.max_files", s.sources.max_files, rules().range(1, 100000));
   v("sources.max_line_bytes", s.sources.max_line_bytes, byte_size().range(256, 16 << 20));
   v("sources.batch_bytes", s.sources.batch_bytes, byte_size().range(4096, 64 << 20));
-  v("sources.window", s.sources.window, rules().range(1, 64));
   v("sources.poll_interval", s.sources.poll_interval, rules().range(10, INT64_MAX));
   v("sources.rescan_interval", s.sources.rescan_interval, rules().range(100, INT64_MAX));
-  v("sources.multiline_timeout", s.sources.multiline_timeout, rules().range(1, INT64_MAX));
-  v("sources.journal.enabled", s.sources.journal.enabled);
-  v("sources.journal.units", s.sources.journal.units);
-  v("sources.journal.max_priority", s.sources.journal.max_priority, rules().range(0, 7));
 
   v("outbox.logs_max_bytes", s.outbox.logs_max_bytes, byte_size().range(65536, INT64_MAX));
   v("outbox.alerts_max_bytes", s.outbox.alerts_max_bytes, byte_size().range(65536, INT64_MAX));
@@ -136,11 +129,7 @@ void describe(Visitor& v, settings& s) {
   v("rabbitmq.reconnect_max", s.rabbitmq.reconnect_max, rules().range(1, INT64_MAX));
 
   v("backend.url", s.backend.url);
-  v("backend.jwt", s.backend.jwt, secret());
   v("backend.heartbeat_interval", s.backend.heartbeat_interval, rules().range(1000, INT64_MAX));
-  v("backend.snapshot_interval", s.backend.snapshot_interval, rules().range(1000, INT64_MAX));
-  v("backend.request_timeout", s.backend.request_timeout, rules().range(100, INT64_MAX));
-  v("backend.refresh_margin", s.backend.refresh_margin, rules().range(0, INT64_MAX));
 
   v("telemetry.interval", s.telemetry.interval, rules().range(100, INT64_MAX));
 }

@@ -272,8 +272,9 @@ TEST_F(control_api_process_test, crashed_actor_is_restarted_by_its_supervisor) {
   port = wait_for_port(*agent);
   ASSERT_NE(port, 0);
   auto r = vigil::test::http_call(port, "POST", "/api/fault/crash", R"({"path": "control_api"})");
-  // The API actor itself goes down while answering: the server answers for it.
-  EXPECT_TRUE(r.status == 200 || r.status == 500 || r.status == 503) << r.status << r.body;
+  // The API actor itself goes down while answering: the reply may be the confirmation, the
+  // server's 500 for a lost responder, or a closed connection (its server stopped with it).
+  EXPECT_TRUE(r.status == 200 || r.status == 500 || r.status == 0) << r.status << r.body;
   ASSERT_TRUE(agent->wait_for_output("control_api stopped", 10s)) << agent->output();
   // It comes back on the same port after the backoff.
   auto api_status = [&]() -> nlohmann::json {

@@ -153,7 +153,7 @@ TEST_F(config_loader_test, secrets_come_from_a_private_file_and_are_never_shown)
 
 TEST_F(config_loader_test, secrets_file_readable_by_others_is_refused) {
   auto path = write("vigil.json", "{}");
-  auto secrets = write("secrets.json", R"({"backend": {"jwt": "x.y.z"}})", 0644);
+  auto secrets = write("secrets.json", R"({"rabbitmq": {"url": "amqp://u:p@127.0.0.1/"}})", 0644);
   auto in = inputs(path);
   in.command_line["secrets_file"] = secrets;
   auto r = load_config(in);
