@@ -3,6 +3,7 @@
 //
 //   bench_log_scan [--lines N] [--runs R] [--read-bytes B] [--dir D]
 
+#include "bench/bench_log_input.hpp"
 #include "io/logs/file_follower.hpp"
 #include "io/logs/line_classifier.hpp"
 
@@ -21,33 +22,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using seconds_d = std::chrono::duration<double>;
-
-constexpr std::size_t line_bytes = 120; // including '\n'
-
-// Lines of exactly 120 bytes; `ratio` of them carry an error keyword, the others only look close
-// ("errorless", "terror", "failing") so word boundaries are exercised.
-std::uint64_t write_file(const fs::path& path, std::size_t lines, double ratio) {
-  static const char* keywords[] = {"error", "fail", "critical", "fatal", "panic", "alert", "emerg"};
-  static const char* near_misses[] = {"errorless", "terror", "failing", "info", "debug", "warning"};
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> coin(0, 1);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  std::uint64_t errors = 0;
-  std::string line;
-  for (std::size_t i = 0; i < lines; ++i) {
-    bool error = coin(rng) < ratio;
-    errors += error ? 1 : 0;
-    line = "2024-01-15T10:30:45.123Z web-01 nginx[" + std::to_string(10000 + i % 90000) +
-           "]: " + (error ? keywords[i % 7] : near_misses[i % 6]) +
-           " upstream request id=" + std::to_string(i) + " path=/api/v1/items";
-    line.resize(line_bytes - 1, '.');
-    line += '\n';
-    out << line;
-  }
-  if (!out)
-    throw std::runtime_error("cannot write " + path.string());
-  return errors;
-}
 
 struct run_result {
   double seconds;
@@ -117,11 +91,11 @@ int main(int argc, char** argv) {
 
   auto matcher = vigil::make_line_matcher(vigil::classifier_rules::defaults());
   std::printf("bench_log_scan: %zu lines x %zu bytes, %zu runs, reads of %zu bytes\n", lines,
-              line_bytes, runs, read_bytes);
+              vigil::bench::log_line_bytes, runs, read_bytes);
   for (double ratio : {0.10, 0.01, 0.001}) {
     fs::path path = dir / ("vigil-bench-" + std::to_string(::getpid()) + ".log");
-    std::uint64_t expected = write_file(path, lines, ratio);
-    double mb = static_cast<double>(lines * line_bytes) / 1e6;
+    std::uint64_t expected = vigil::bench::write_log_file(path, lines, ratio);
+    double mb = static_cast<double>(lines * vigil::bench::log_line_bytes) / 1e6;
     scan_with_vigil(path, *matcher, read_bytes); // warm the page cache
     std::vector<double> ours;
     for (std::size_t run = 0; run < runs; ++run) {

@@ -16,6 +16,8 @@
 //
 // The generator is the one of bench/logs/bench_log_scan.cpp (same seed, keywords and near
 // misses), so figures are comparable with the scan+classify bench.
+#include "bench/bench_log_input.hpp"
+
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
 
@@ -36,39 +38,9 @@
 
 namespace {
 
-constexpr std::size_t line_bytes = 120; // including '\n'
-const char* keywords[] = {"error", "fail", "critical", "fatal", "panic", "alert", "emerg"};
-const char* near_misses[] = {"errorless", "terror", "failing", "info", "debug", "warning"};
-
-std::string make_line(std::uint64_t i, bool error) {
-  std::string line = "2024-01-15T10:30:45.123Z web-01 nginx[" +
-                     std::to_string(10000 + i % 90000) + "]: " +
-                     (error ? keywords[i % 7] : near_misses[i % 6]) +
-                     " upstream request id=" + std::to_string(i) + " path=/api/v1/items";
-  line.resize(line_bytes - 1, '.');
-  line += '\n';
-  return line;
-}
-
 int gen(const char* path, std::uint64_t lines, double ratio) {
-  std::mt19937_64 rng(42);
-  std::uniform_real_distribution<double> coin(0, 1);
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  std::uint64_t errors = 0;
-  std::string buffer;
-  for (std::uint64_t i = 0; i < lines; ++i) {
-    bool error = coin(rng) < ratio;
-    errors += error;
-    buffer += make_line(i, error);
-    if (buffer.size() > (1 << 20)) {
-      out << buffer;
-      buffer.clear();
-    }
-  }
-  out << buffer;
-  if (!out)
-    throw std::runtime_error(std::string{"cannot write "} + path);
-  std::printf("%llu\n", static_cast<unsigned long long>(errors));
+  std::printf("%llu\n",
+              static_cast<unsigned long long>(vigil::bench::write_log_file(path, lines, ratio)));
   return 0;
 }
 
@@ -178,8 +150,7 @@ double now_realtime() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
-int wait(const std::string& url, const std::string& q, long n, double t0, double timeout,
-         int pid) {
+int wait(const std::string& url, const std::string& q, long n, double t0, double timeout, int pid) {
   client c(url);
   long d = -1;
   for (;;) {
@@ -220,12 +191,12 @@ int write_files(const std::string& dir, int files, int rate, double seconds, dou
       debt[f] += rate / 100.0;
       chunk.clear();
       while (debt[f] >= 1.0) {
-        chunk += make_line(i++, coin(rng) < ratio);
+        chunk += vigil::bench::make_log_line(i++, coin(rng) < ratio);
         debt[f] -= 1.0;
       }
       if (!chunk.empty() && ::write(fds[f], chunk.data(), chunk.size()) < 0)
         throw std::runtime_error("write failed");
-      written += chunk.size() / line_bytes;
+      written += chunk.size() / vigil::bench::log_line_bytes;
     }
     std::this_thread::sleep_until(start + (t + 1) * tick);
   }
@@ -245,8 +216,8 @@ int main(int argc, char** argv) try {
     std::printf("%.2f\n", cpu_seconds(std::atoi(argv[2])));
     return 0;
   }
-  if ((cmd == "declare" || cmd == "purge" || cmd == "delete" || cmd == "depth" ||
-       cmd == "peek") && argc == 4) {
+  if ((cmd == "declare" || cmd == "purge" || cmd == "delete" || cmd == "depth" || cmd == "peek") &&
+      argc == 4) {
     client c(argv[2]);
     if (cmd == "declare")
       c.declare(argv[3]);
@@ -261,8 +232,8 @@ int main(int argc, char** argv) try {
     return 0;
   }
   if (cmd == "wait" && argc == 8)
-    return wait(argv[2], argv[3], std::atol(argv[4]), std::atof(argv[5]) * 1e-9,
-                std::atof(argv[6]), std::atoi(argv[7]));
+    return wait(argv[2], argv[3], std::atol(argv[4]), std::atof(argv[5]) * 1e-9, std::atof(argv[6]),
+                std::atoi(argv[7]));
   if (cmd == "write" && argc == 7)
     return write_files(argv[2], std::atoi(argv[3]), std::atoi(argv[4]), std::atof(argv[5]),
                        std::atof(argv[6]));
