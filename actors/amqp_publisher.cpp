@@ -1,5 +1,7 @@
 #include "actors/amqp_publisher.hpp"
 
+#include "actors/outbox.hpp"
+
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
@@ -14,10 +16,6 @@ using publisher_pointer = amqp_publisher_actor::stateful_pointer<amqp_publisher_
 // are serviced inside poll, so this must stay well under the heartbeat interval).
 constexpr auto busy_poll = 20ms;
 constexpr auto idle_tick = 500ms;
-
-outbox_actor find_outbox(publisher_pointer self) {
-  return caf::actor_cast<outbox_actor>(self->home_system().registry().get(caf::atom("outbox")));
-}
 
 amqp_settings connection_settings(const settings& s) {
   amqp_settings a;
@@ -96,7 +94,7 @@ void fetch(publisher_pointer self) {
   auto window = st.current->rabbitmq.confirm_window;
   if (!st.connection || st.fetching || st.in_flight.size() >= window)
     return;
-  auto outbox = find_outbox(self);
+  auto outbox = find_outbox(self->home_system());
   if (!outbox)
     return;
   st.fetching = true;
@@ -199,7 +197,7 @@ void poll(publisher_pointer self) {
     }
   }
   if (!confirmed.empty())
-    if (auto outbox = find_outbox(self))
+    if (auto outbox = find_outbox(self->home_system()))
       self->send(outbox, atom::confirmed_v, std::string{"logs"}, std::move(confirmed));
   if (failed) {
     // Reconnecting re-declares the queue and resends everything not confirmed, in order.

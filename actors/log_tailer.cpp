@@ -1,5 +1,6 @@
 #include "actors/log_tailer.hpp"
 
+#include "actors/outbox.hpp"
 #include "io/logs/event_json.hpp"
 #include "io/system/host_info.hpp"
 #include "messages/errors.hpp"
@@ -33,10 +34,6 @@ uint64_t fnv1a(std::string_view s) {
   for (unsigned char c : s)
     h = (h ^ c) * 1099511628211ull;
   return h;
-}
-
-outbox_actor find_outbox(tailer_pointer self) {
-  return caf::actor_cast<outbox_actor>(self->home_system().registry().get(caf::atom("outbox")));
 }
 
 file_position to_position(const follower_checkpoint& cp, uint64_t next_sequence) {
@@ -128,7 +125,7 @@ void pump(tailer_pointer self);
 
 void send_unacknowledged(tailer_pointer self) {
   auto& st = self->state;
-  auto outbox = find_outbox(self);
+  auto outbox = find_outbox(self->home_system());
   if (!outbox) // the outbox is restarting: the next tick tries again
     return;
   st.in_flight = true;
@@ -211,7 +208,7 @@ void open_follower(tailer_pointer self, std::optional<file_position> saved) {
 // Asks the outbox where this source stopped last time; retried until the outbox is up.
 void ask_position(tailer_pointer self) {
   auto& st = self->state;
-  auto outbox = find_outbox(self);
+  auto outbox = find_outbox(self->home_system());
   if (!outbox || st.opening)
     return; // the next tick asks again
   st.opening = true;

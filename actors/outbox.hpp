@@ -9,6 +9,9 @@
 
 #include "messages/log_pipeline.hpp"
 
+#include <caf/actor_cast.hpp>
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
 #include <memory>
@@ -38,6 +41,11 @@ struct outbox_state {
   outbox_status counters;
   static inline const char* name = "outbox";
 };
+
+/// The running outbox (registered as "outbox"); null while it restarts.
+inline outbox_actor find_outbox(caf::actor_system& sys) {
+  return caf::actor_cast<outbox_actor>(sys.registry().get(caf::atom("outbox")));
+}
 
 /// Spawn detached: SQLite calls block.
 outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> self,

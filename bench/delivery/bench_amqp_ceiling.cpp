@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "publish failed\n");
         return 1;
       }
-    while (admin.depth(queue) < static_cast<std::uint32_t>(messages))
+    while (admin.depth(queue).value_or(0) < static_cast<std::uint32_t>(messages))
       std::this_thread::sleep_for(std::chrono::milliseconds{1});
     double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

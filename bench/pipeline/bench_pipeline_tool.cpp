@@ -17,6 +17,7 @@
 // The generator is the one of bench/logs/bench_log_scan.cpp (same seed, keywords and near
 // misses), so figures are comparable with the scan+classify bench.
 #include "bench/bench_log_input.hpp"
+#include "bench/raw_amqp_client.hpp"
 
 #include <amqp.h>
 #include <amqp_tcp_socket.h>
@@ -62,87 +63,32 @@ double cpu_seconds(int pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-class client {
-public:
-  explicit client(const std::string& url) {
-    std::string copy = url;
-    amqp_connection_info info{};
-    if (amqp_parse_url(copy.data(), &info) != AMQP_STATUS_OK)
-      throw std::runtime_error("bad AMQP URL");
-    conn_ = amqp_new_connection();
-    auto* socket = amqp_tcp_socket_new(conn_);
-    if (amqp_socket_open(socket, info.host, info.port) != AMQP_STATUS_OK)
-      throw std::runtime_error("cannot connect to the broker");
-    if (amqp_login(conn_, "/", 0, 131072, 0, AMQP_SASL_METHOD_PLAIN, info.user, info.password)
-            .reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("login failed");
-    open_channel();
-  }
-  ~client() {
-    if (channel_open_)
-      amqp_channel_close(conn_, channel_, AMQP_REPLY_SUCCESS);
-    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
-    amqp_destroy_connection(conn_);
-  }
-  // Same properties as vigil's declare (durable, not exclusive, not auto-delete, no arguments).
-  void declare(const std::string& q) {
-    amqp_queue_declare(conn_, channel_, amqp_cstring_bytes(q.c_str()), 0, 1, 0, 0,
-                       amqp_empty_table);
-    ok("queue.declare");
-  }
-  void purge(const std::string& q) {
-    amqp_queue_purge(conn_, channel_, amqp_cstring_bytes(q.c_str()));
-    ok("queue.purge");
-  }
-  void remove(const std::string& q) {
-    amqp_queue_delete(conn_, channel_, amqp_cstring_bytes(q.c_str()), 0, 0);
-    ok("queue.delete");
-  }
-  // One message (basic.get, auto-ack): its body and the number of headers, to check formats.
-  void peek(const std::string& q) {
-    amqp_basic_get(conn_, channel_, amqp_cstring_bytes(q.c_str()), 1);
-    auto reply = amqp_get_rpc_reply(conn_);
-    if (reply.reply_type != AMQP_RESPONSE_NORMAL || reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
-      std::printf("(empty)\n");
-      return;
-    }
-    amqp_message_t message;
-    if (amqp_read_message(conn_, channel_, &message, 0).reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error("read_message failed");
-    int headers = (message.properties._flags & AMQP_BASIC_HEADERS_FLAG)
-                      ? message.properties.headers.num_entries
-                      : 0;
-    std::printf("%d headers, %zu bytes: %.*s\n", headers, message.body.len,
-                static_cast<int>(message.body.len), static_cast<const char*>(message.body.bytes));
-    amqp_destroy_message(&message);
-  }
-  // -1 when the queue does not exist (yet): the channel is closed by the broker, reopen it.
-  long depth(const std::string& q) {
-    auto* r = amqp_queue_declare(conn_, channel_, amqp_cstring_bytes(q.c_str()), 1, 1, 0, 0,
-                                 amqp_empty_table);
-    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL || r == nullptr) {
-      channel_open_ = false;
-      ++channel_;
-      open_channel();
-      return -1;
-    }
-    return r->message_count;
-  }
+using vigil::bench::raw_amqp_client;
 
-private:
-  void open_channel() {
-    amqp_channel_open(conn_, channel_);
-    ok("channel.open");
-    channel_open_ = true;
+// One message (basic.get, auto-ack): its body and the number of headers, to check formats.
+void peek(raw_amqp_client& c, const std::string& q) {
+  amqp_basic_get(c.handle(), c.channel(), amqp_cstring_bytes(q.c_str()), 1);
+  auto reply = amqp_get_rpc_reply(c.handle());
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL || reply.reply.id != AMQP_BASIC_GET_OK_METHOD) {
+    std::printf("(empty)\n");
+    return;
   }
-  void ok(const char* what) {
-    if (amqp_get_rpc_reply(conn_).reply_type != AMQP_RESPONSE_NORMAL)
-      throw std::runtime_error(std::string{what} + " failed");
-  }
-  amqp_connection_state_t conn_ = nullptr;
-  amqp_channel_t channel_ = 1;
-  bool channel_open_ = false;
-};
+  amqp_message_t message;
+  if (amqp_read_message(c.handle(), c.channel(), &message, 0).reply_type != AMQP_RESPONSE_NORMAL)
+    throw std::runtime_error("read_message failed");
+  int headers = (message.properties._flags & AMQP_BASIC_HEADERS_FLAG)
+                    ? message.properties.headers.num_entries
+                    : 0;
+  std::printf("%d headers, %zu bytes: %.*s\n", headers, message.body.len,
+              static_cast<int>(message.body.len), static_cast<const char*>(message.body.bytes));
+  amqp_destroy_message(&message);
+}
+
+// Queue depth, -1 while the queue does not exist (yet).
+long depth_or_missing(raw_amqp_client& c, const std::string& q) {
+  auto d = c.depth(q);
+  return d ? static_cast<long>(*d) : -1;
+}
 
 double now_realtime() {
   timespec ts{};
@@ -151,10 +97,10 @@ double now_realtime() {
 }
 
 int wait(const std::string& url, const std::string& q, long n, double t0, double timeout, int pid) {
-  client c(url);
+  raw_amqp_client c(url);
   long d = -1;
   for (;;) {
-    d = c.depth(q);
+    d = depth_or_missing(c, q);
     double elapsed = now_realtime() - t0;
     if (d >= n) {
       double cpu = cpu_seconds(pid);
@@ -218,7 +164,7 @@ int main(int argc, char** argv) try {
   }
   if ((cmd == "declare" || cmd == "purge" || cmd == "delete" || cmd == "depth" || cmd == "peek") &&
       argc == 4) {
-    client c(argv[2]);
+    raw_amqp_client c(argv[2]);
     if (cmd == "declare")
       c.declare(argv[3]);
     else if (cmd == "purge")
@@ -226,9 +172,9 @@ int main(int argc, char** argv) try {
     else if (cmd == "delete")
       c.remove(argv[3]);
     else if (cmd == "peek")
-      c.peek(argv[3]);
+      peek(c, argv[3]);
     else
-      std::printf("%ld\n", c.depth(argv[3]));
+      std::printf("%ld\n", depth_or_missing(c, argv[3]));
     return 0;
   }
   if (cmd == "wait" && argc == 8)
