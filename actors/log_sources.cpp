@@ -22,23 +22,31 @@ supervisor_actor find_tailers(sources_pointer self) {
       self->home_system().registry().get(caf::atom("tailers")));
 }
 
-// Compiles one rule set per distinct keyword list: compiling is costly, matching
-// databases are immutable and shared by every tailer using them.
+// Compiles one rule set per distinct vocabulary: compiling is costly, matching databases
+// are immutable and shared by every tailer using them.
 void build_sources(sources_pointer self) {
   auto& st = self->state;
   auto& s = st.current->sources;
-  std::map<std::vector<std::string>, std::shared_ptr<const hyperscan_rule_set>> compiled;
+  std::map<std::string, std::shared_ptr<const hyperscan_rule_set>> compiled;
   st.sources.clear();
   for (auto& f : s.files) {
-    auto keywords = f.keywords.empty() ? s.keywords : f.keywords;
-    auto& rules = compiled[keywords];
-    if (!rules) {
-      auto r = classifier_rules::defaults();
-      r.error_keywords = keywords;
-      rules = hyperscan_rule_set::compile(r);
-    }
-    st.sources.push_back({glob_expander{{f.path}}, f.application,
-                          f.read_from.empty() ? s.read_from : f.read_from, rules});
+    auto vocabulary = classifier_rules_for(s, f);
+    std::string key;
+    for (auto& k : vocabulary.error_keywords)
+      key.append(k).push_back('\0');
+    for (auto& w : vocabulary.severity_words)
+      key.append(w.pattern).append(1, '\1').append(to_string(w.level)).push_back('\0');
+    auto& rules = compiled[key];
+    if (!rules)
+      rules = hyperscan_rule_set::compile(vocabulary);
+    log_tailer_params tailer;
+    tailer.application = f.application;
+    tailer.rules = rules;
+    if (!f.severity.empty())
+      tailer.fixed_severity = severity_from_string(f.severity);
+    tailer.multiline = multiline_options_for(f);
+    st.sources.push_back(
+        {glob_expander{{f.path}}, f.read_from.empty() ? s.read_from : f.read_from, tailer});
   }
 }
 
@@ -55,10 +63,10 @@ void start_tailer(sources_pointer self, const std::string& path, size_t source_i
   if (!tailers)
     return; // the tailers supervisor is restarting; the next rescan tries again
   auto& src = st.sources[source_index];
-  log_tailer_params params{path, src.application,
-                           st.first_scan && src.read_from == "end" ? start_position::end
-                                                                   : start_position::beginning,
-                           src.rules};
+  auto params = src.tailer;
+  params.path = path;
+  params.start =
+      st.first_scan && src.read_from == "end" ? start_position::end : start_position::beginning;
   child_spec_ptr spec = std::make_shared<child_spec>(child_spec{
       "tailer:" + path,
       [params](caf::actor_system& sys, const settings_ptr& s) {
@@ -161,6 +169,30 @@ void read_inotify(sources_pointer self) {
 }
 
 } // namespace
+
+classifier_rules classifier_rules_for(const sources_settings& s, const log_source_settings& f) {
+  auto rules = classifier_rules::defaults();
+  rules.error_keywords = f.keywords.empty() ? s.keywords : f.keywords;
+  if (!f.severity_words.empty()) {
+    rules.severity_words.clear();
+    for (auto& w : f.severity_words)
+      rules.severity_words.push_back({w.pattern, severity_from_string(w.severity).value()});
+  }
+  return rules;
+}
+
+std::optional<multiline_options> multiline_options_for(const log_source_settings& f) {
+  if (f.multiline.empty())
+    return std::nullopt;
+  multiline_options o;
+  o.mode =
+      f.multiline == "start_pattern" ? multiline_mode::start_pattern : multiline_mode::stack_trace;
+  o.start_pattern = f.multiline_start;
+  o.max_lines = f.multiline_max_lines;
+  o.max_bytes = f.multiline_max_bytes;
+  o.timeout = f.multiline_timeout;
+  return o;
+}
 
 log_sources_actor::behavior_type
 log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current) {

@@ -6,6 +6,7 @@
 // says its file changed. Files present at first sight start where sources.read_from
 // says; files that appear later are read from their first byte.
 
+#include "actors/log_tailer.hpp"
 #include "io/logs/glob_expander.hpp"
 #include "io/logs/inotify_watcher.hpp"
 #include "io/logs/line_classifier.hpp"
@@ -36,9 +37,8 @@ struct log_sources_state {
   settings_ptr current;
   struct source {
     glob_expander paths;
-    std::string application;
-    std::string read_from; // "end" or "beginning"
-    std::shared_ptr<const hyperscan_rule_set> rules;
+    std::string read_from;    // "end" or "beginning"
+    log_tailer_params tailer; // path and start are set per file
   };
   std::vector<source> sources;
   struct tailed {
@@ -52,6 +52,11 @@ struct log_sources_state {
   source_counters counters;
   static inline const char* name = "log_sources";
 };
+
+// How a configured source classifies and joins its lines. Patterns are compiled by the
+// caller; runtime/config_loader compiles them too, to reject a bad pattern at load time.
+classifier_rules classifier_rules_for(const sources_settings& s, const log_source_settings& f);
+std::optional<multiline_options> multiline_options_for(const log_source_settings& f);
 
 log_sources_actor::behavior_type
 log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current);

@@ -62,53 +62,6 @@ void report_follower_events(tailer_pointer self) {
   }
 }
 
-// Turns the lines just read into a batch of error events ending at the read position.
-log_batch make_batch(tailer_pointer self) {
-  auto& st = self->state;
-  auto& s = *st.current;
-  st.matcher->classify(st.lines, st.classes);
-  log_batch b;
-  b.source = st.params.path;
-  b.application = st.params.application;
-  b.hostname = st.hostname;
-  b.system_ip = st.system_ip;
-  b.end = to_position(st.lines.checkpoint(), 0);
-  b.lines_read = st.lines.lines.size();
-  auto now =
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  for (size_t i = 0; i < st.lines.lines.size(); ++i) {
-    if (!st.classes[i].is_error)
-      continue;
-    auto& line = st.lines.lines[i];
-    auto text = st.lines.line_text(line);
-    log_event e;
-    e.id = st.id_prefix + std::to_string(st.next_sequence++);
-    auto when = st.timestamps.parse(text, now).value_or(now);
-    e.timestamp_ms = when.time_since_epoch().count();
-    e.severity = std::string{to_string(st.classes[i].level)};
-    e.log_line.assign(text);
-    e.line_number = line.number;
-    e.offset = line.offset;
-    auto ts = format_iso8601_utc(when);
-    append_event_json(e.payload, {.id = e.id,
-                                  .timestamp = ts,
-                                  .system_ip = st.system_ip,
-                                  .log_path = st.params.path,
-                                  .application = st.params.application,
-                                  .log_line = e.log_line,
-                                  .severity = e.severity,
-                                  .node_id = s.node_id,
-                                  .hostname = st.hostname,
-                                  .line_number = e.line_number,
-                                  .offset = e.offset});
-    b.events.push_back(std::move(e));
-  }
-  b.end.next_sequence = st.next_sequence;
-  st.lines_read += b.lines_read;
-  st.errors_found += b.events.size();
-  return b;
-}
-
 // A batch without events that only records where the follower stands now.
 log_batch position_only_batch(tailer_pointer self) {
   auto& st = self->state;
@@ -119,6 +72,100 @@ log_batch position_only_batch(tailer_pointer self) {
           to_position(st.follower->position(), st.next_sequence),
           {},
           0};
+}
+
+using sys_millis = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+sys_millis wall_now() {
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
+// Appends the event for one error line (or joined lines) to `b`.
+void add_event(tailer_pointer self, log_batch& b, std::string_view text, severity level,
+               uint64_t line_number, uint64_t offset, sys_millis now) {
+  auto& st = self->state;
+  log_event e;
+  e.id = st.id_prefix + std::to_string(st.next_sequence++);
+  auto when = st.timestamps.parse(text, now).value_or(now);
+  e.timestamp_ms = when.time_since_epoch().count();
+  e.severity = std::string{to_string(st.params.fixed_severity.value_or(level))};
+  e.log_line.assign(text);
+  e.line_number = line_number;
+  e.offset = offset;
+  auto ts = format_iso8601_utc(when);
+  append_event_json(e.payload, {.id = e.id,
+                                .timestamp = ts,
+                                .system_ip = st.system_ip,
+                                .log_path = st.params.path,
+                                .application = st.params.application,
+                                .log_line = e.log_line,
+                                .severity = e.severity,
+                                .node_id = st.current->node_id,
+                                .hostname = st.hostname,
+                                .line_number = e.line_number,
+                                .offset = e.offset});
+  b.events.push_back(std::move(e));
+  ++st.errors_found;
+}
+
+// Classifies the events the joiner completed and adds the errors among them to `b`.
+void add_joined_events(tailer_pointer self, log_batch& b) {
+  auto& st = self->state;
+  auto now = wall_now();
+  for (auto& j : st.joined) {
+    auto c = st.matcher->classify(j.text);
+    if (c.is_error)
+      add_event(self, b, j.text, c.level, j.first_line, j.first_offset, now);
+  }
+  st.joined.clear();
+  b.end.next_sequence = st.next_sequence;
+}
+
+// Turns the lines just read into a batch of error events ending at the read position, or
+// at the start of the event still being joined.
+log_batch make_batch(tailer_pointer self) {
+  auto& st = self->state;
+  auto& lines = st.lines.lines;
+  log_batch b = position_only_batch(self);
+  b.end = to_position(st.lines.checkpoint(), 0);
+  b.lines_read = lines.size();
+  st.lines_read += b.lines_read;
+  if (st.joiner) {
+    auto now = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < lines.size(); ++i) {
+      auto end = i + 1 < lines.size() ? lines[i + 1].offset : st.lines.end_offset;
+      st.joiner->push(st.lines.line_text(lines[i]), lines[i].offset, end, lines[i].number, now,
+                      st.joined);
+    }
+    add_joined_events(self, b);
+    if (auto* pending = st.joiner->pending()) {
+      b.end.offset = pending->first_offset;
+      b.end.line_number = pending->first_line - 1;
+    }
+    return b;
+  }
+  st.matcher->classify(st.lines, st.classes);
+  auto now = wall_now();
+  for (size_t i = 0; i < lines.size(); ++i)
+    if (st.classes[i].is_error)
+      add_event(self, b, st.lines.line_text(lines[i]), st.classes[i].level, lines[i].number,
+                lines[i].offset, now);
+  b.end.next_sequence = st.next_sequence;
+  return b;
+}
+
+// While an event is being joined, a wake-up is due when it would time out.
+void arm_joiner_timer(tailer_pointer self) {
+  auto& st = self->state;
+  if (!st.joiner || st.joiner_timer_armed)
+    return;
+  if (auto deadline = st.joiner->pending_deadline()) {
+    st.joiner_timer_armed = true;
+    auto delay = std::max(std::chrono::steady_clock::duration::zero(),
+                          *deadline - std::chrono::steady_clock::now());
+    self->delayed_send(self, std::chrono::duration_cast<std::chrono::milliseconds>(delay) + 1ms,
+                       atom::flush_v);
+  }
 }
 
 void pump(tailer_pointer self);
@@ -169,17 +216,30 @@ void pump(tailer_pointer self) {
       st.lines.text = std::string{};
       st.lines.lines = {};
     }
-    if (st.follower->position() != before) { // switched files: record where we are
+    bool switched = st.follower->position() != before;
+    bool gone = st.follower->state() == follow_state::gone;
+    if (st.joiner) {
+      // The event being joined ends with its file, or when no line came for a while.
+      if (switched || gone)
+        st.joiner->flush(st.joined);
+      else
+        st.joiner->flush_expired(std::chrono::steady_clock::now(), st.joined);
+    }
+    if (switched || !st.joined.empty()) { // record where we are, with any completed event
       st.unacknowledged = position_only_batch(self);
+      add_joined_events(self, *st.unacknowledged);
       send_unacknowledged(self);
-    } else if (st.follower->state() == follow_state::gone) {
+    } else if (gone) {
       spdlog::info("log_tailer {}: file deleted and fully read; stopping", st.params.path);
       self->quit();
+    } else {
+      arm_joiner_timer(self);
     }
     return;
   }
   st.unacknowledged = make_batch(self);
   send_unacknowledged(self);
+  arm_joiner_timer(self);
 }
 
 void open_follower(tailer_pointer self, std::optional<file_position> saved) {
@@ -253,6 +313,8 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
   st.params = std::move(params);
   st.current = std::move(current);
   st.matcher = std::make_unique<hyperscan_line_matcher>(st.params.rules);
+  if (st.params.multiline)
+    st.joiner.emplace(*st.params.multiline);
   st.id_prefix = st.current->node_id + ":" + hex(fnv1a(st.params.path)) + ":";
   refresh_host(self);
   self->set_exception_handler([](std::exception_ptr& eptr) -> caf::error {
@@ -266,6 +328,10 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
   self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
   return {
       [=](atom::resume) { wake(self); },
+      [=](atom::flush) {
+        self->state.joiner_timer_armed = false;
+        wake(self);
+      },
       [=](atom::tick) {
         refresh_host(self);
         wake(self);

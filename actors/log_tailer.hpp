@@ -4,11 +4,15 @@
 // the outbox at a time — so the file itself is the buffer: a slow or full outbox
 // stops the reading, never grows memory. A batch's error lines become events; the
 // outbox commits them with the file position, and only then is the next batch read.
+// With multiline joining, lines become events first (a stack trace is one event) and
+// the committed position stops before an event still being joined, so a restart
+// joins it again rather than losing its first lines.
 // On start the saved position decides where to resume; rotation, truncation and
 // deletion are handled by io/logs/file_follower.
 
 #include "io/logs/file_follower.hpp"
 #include "io/logs/line_classifier.hpp"
+#include "io/logs/multiline_joiner.hpp"
 #include "io/logs/timestamp_parser.hpp"
 #include "messages/log_pipeline.hpp"
 
@@ -24,6 +28,7 @@ namespace vigil {
 using log_tailer_actor = caf::typed_actor<
     caf::reacts_to<atom::resume>, // the file changed (inotify) or credit returned
     caf::reacts_to<atom::tick>,   // INTERNAL: poll timer, the safety net besides inotify
+    caf::reacts_to<atom::flush>,  // INTERNAL: the event being joined may have timed out
     caf::replies_to<atom::status>::with<std::string, uint64_t, uint64_t>, // path, lines, errors
     configurable>;
 
@@ -32,6 +37,8 @@ struct log_tailer_params {
   std::string application;
   start_position start = start_position::end; // used only when no position was saved
   std::shared_ptr<const hyperscan_rule_set> rules;
+  std::optional<severity> fixed_severity;     // overrides what the severity words say
+  std::optional<multiline_options> multiline; // join lines into events before classifying
 };
 
 struct log_tailer_state {
@@ -42,6 +49,9 @@ struct log_tailer_state {
   timestamp_parser timestamps;
   line_batch lines;
   std::vector<line_class> classes;
+  std::optional<multiline_joiner> joiner;
+  std::vector<joined_event> joined;
+  bool joiner_timer_armed = false;         // a resume is due when the pending event times out
   std::optional<log_batch> unacknowledged; // sent (or to resend) until the outbox commits it
   bool in_flight = false;
   bool opening = false;  // asked the outbox for the saved position

@@ -45,13 +45,25 @@ struct api_settings {
   std::vector<api_token> tokens; // secret; required for a non-loopback bind
 };
 
+// A word (Hyperscan/PCRE syntax) that gives a line a severity.
+struct severity_word_settings {
+  std::string pattern;
+  std::string severity; // critical, failure, error, warn or info
+};
+
 struct log_source_settings {
   std::string path; // a file or a glob (`*`, `?`, `[...]`, `**`)
   std::string application = "system";
   std::string read_from;             // empty: sources.read_from
   std::vector<std::string> keywords; // empty: sources.keywords
-  std::string multiline;             // "", "stack_trace" or "start_pattern"
-  std::string multiline_start;       // regex for "start_pattern"
+  // Replaces the built-in severity vocabulary for this source when not empty.
+  std::vector<severity_word_settings> severity_words;
+  std::string severity;        // when set, every event of this source has this severity
+  std::string multiline;       // "", "stack_trace" or "start_pattern"
+  std::string multiline_start; // regex opening an event in "start_pattern" mode
+  uint32_t multiline_max_lines = 500;
+  uint32_t multiline_max_bytes = 256 * 1024;
+  duration multiline_timeout = 2s; // a pending event with no new line for this long is complete
 };
 
 struct journal_settings {

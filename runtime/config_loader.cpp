@@ -1,5 +1,6 @@
 #include "runtime/config_loader.hpp"
 
+#include "actors/log_sources.hpp"
 #include "runtime/config_schema.hpp"
 
 #include <algorithm>
@@ -440,6 +441,31 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
     auto key = "sources.files[" + std::to_string(i) + "]";
     if (f.path.empty() || f.path[0] != '/')
       errors.push_back(key + ".path: must be an absolute path, not \"" + f.path + "\"");
+    if (f.multiline == "start_pattern" && f.multiline_start.empty())
+      errors.push_back(key + ".multiline_start: required when multiline is \"start_pattern\"");
+    // Patterns are compiled here too, so a bad one is refused at load (and on reload)
+    // rather than crashing the actor that would use it.
+    if (!f.keywords.empty() || !f.severity_words.empty()) {
+      try {
+        hyperscan_rule_set::compile(classifier_rules_for(s.sources, f));
+      } catch (const std::invalid_argument& e) {
+        errors.push_back(key + ": " + e.what());
+      }
+    }
+    if (auto multiline = multiline_options_for(f);
+        multiline && multiline->mode == multiline_mode::start_pattern &&
+        !multiline->start_pattern.empty()) {
+      try {
+        multiline_joiner{*multiline};
+      } catch (const std::invalid_argument& e) {
+        errors.push_back(key + ".multiline_start: " + e.what());
+      }
+    }
+  }
+  try {
+    hyperscan_rule_set::compile(classifier_rules_for(s.sources, {}));
+  } catch (const std::invalid_argument& e) {
+    errors.push_back(std::string{"sources.keywords: "} + e.what());
   }
   if (!s.rabbitmq.url.empty() && s.rabbitmq.url.rfind("amqp://", 0) != 0 &&
       s.rabbitmq.url.rfind("amqps://", 0) != 0)

@@ -61,12 +61,33 @@ void describe(Visitor& v, api_token& x) {
   v("scopes", x.scopes, rules().in({"read", "control"}));
 }
 
+inline field_rules severity_level() {
+  return rules().in({"critical", "failure", "error", "warn", "info"});
+}
+
+template <class Visitor>
+void describe(Visitor& v, severity_word_settings& x) {
+  v("pattern", x.pattern, required());
+  v("severity", x.severity, [] {
+    auto r = severity_level();
+    r.required = true;
+    return r;
+  }());
+}
+
 template <class Visitor>
 void describe(Visitor& v, log_source_settings& x) {
   v("path", x.path, required());
   v("application", x.application);
   v("read_from", x.read_from, rules().in({"", "end", "beginning"}));
   v("keywords", x.keywords);
+  v("severity_words", x.severity_words);
+  v("severity", x.severity, rules().in({"", "critical", "failure", "error", "warn", "info"}));
+  v("multiline", x.multiline, rules().in({"", "stack_trace", "start_pattern"}));
+  v("multiline_start", x.multiline_start);
+  v("multiline_max_lines", x.multiline_max_lines, rules().range(2, 100000));
+  v("multiline_max_bytes", x.multiline_max_bytes, byte_size().range(256, 16 << 20));
+  v("multiline_timeout", x.multiline_timeout, rules().range(10, INT64_MAX));
 }
 
 template <class Visitor>

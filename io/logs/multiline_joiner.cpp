@@ -227,12 +227,6 @@ void multiline_joiner::flush(std::vector<joined_event>& out) {
   state_ = trace_state::none;
 }
 
-std::optional<std::uint64_t> multiline_joiner::pending_first_offset() const noexcept {
-  if (!pending_)
-    return std::nullopt;
-  return pending_->first_offset;
-}
-
 std::optional<multiline_joiner::clock::time_point>
 multiline_joiner::pending_deadline() const noexcept {
   if (!pending_)

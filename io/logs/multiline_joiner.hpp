@@ -58,8 +58,8 @@ public:
   void flush(std::vector<joined_event>& out);
 
   bool has_pending() const noexcept { return pending_.has_value(); }
-  // A checkpoint must not pass this offset while the event is pending.
-  std::optional<std::uint64_t> pending_first_offset() const noexcept;
+  // The event being joined, if any: a checkpoint must not pass its first_offset.
+  const joined_event* pending() const noexcept { return pending_ ? &*pending_ : nullptr; }
   // When flush_expired() would emit the pending event.
   std::optional<clock::time_point> pending_deadline() const noexcept;
 

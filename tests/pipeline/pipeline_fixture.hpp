@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
+#include <tuple>
 
 namespace vigil::test {
 
@@ -26,6 +28,8 @@ protected:
   std::string logs = dir / "logs";
   std::string state = dir / "state";
   std::string config = dir / "vigil.json";
+  // Cleared by tests that configure sources.files in the config file instead.
+  std::vector<std::string> log_file_flags{"--log-file", logs + "/*.log"};
   int starts = 0;
 
   pipeline_fixture() {
@@ -70,9 +74,8 @@ protected:
                                   state,
                                   "--control-port",
                                   "0",
-                                  "--log-file",
-                                  logs + "/*.log",
                                   "--from-beginning"};
+    argv.insert(argv.end(), log_file_flags.begin(), log_file_flags.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p =
         std::make_unique<child_process>(argv, dir / ("agent-" + std::to_string(++starts) + ".log"));
@@ -104,6 +107,35 @@ protected:
 
   static int number_of(const std::string& log_line) {
     return log_line.size() > 1 && log_line[0] == 'E' ? std::stoi(log_line.substr(1)) : -1;
+  }
+
+  // Every event in the local store, by file and line.
+  std::vector<stored_event> stored_events() {
+    if (!std::filesystem::exists(state + "/state.db"))
+      return {};
+    try {
+      sqlite_database db{state + "/state.db"};
+      event_store events{db};
+      event_query q;
+      q.limit = 10'000'000;
+      auto xs = events.query(q);
+      std::sort(xs.begin(), xs.end(), [](auto& a, auto& b) {
+        return std::tie(a.log_path, a.line_number) < std::tie(b.log_path, b.line_number);
+      });
+      return xs;
+    } catch (const sqlite_error&) {
+      return {}; // schema not created yet
+    }
+  }
+
+  std::vector<stored_event> wait_for_events(size_t n, std::chrono::seconds deadline = 60s) {
+    auto until = std::chrono::steady_clock::now() + deadline;
+    auto got = stored_events();
+    while (got.size() < n && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(100ms);
+      got = stored_events();
+    }
+    return got;
   }
 
   // Every event in the local store: the number of each error line, with repeats.

@@ -115,6 +115,62 @@ TEST_F(config_loader_test, wrong_types_and_ranges_are_named) {
   EXPECT_NE(text.find("'sources.files[1].colour' unknown key"), std::string::npos) << text;
 }
 
+TEST_F(config_loader_test, patterns_that_do_not_compile_are_named_by_key) {
+  auto path = write("vigil.json", R"({"sources": {"keywords": ["error", "(unclosed"], "files": [
+    {"path": "/a", "multiline": "start_pattern"},
+    {"path": "/b", "multiline": "start_pattern", "multiline_start": "^[0-9"},
+    {"path": "/c", "keywords": ["ok", "bad("]}
+  ]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto text = all(r);
+  EXPECT_NE(text.find("sources.files[0].multiline_start: required when multiline is"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("sources.files[1].multiline_start: "), std::string::npos) << text;
+  EXPECT_NE(text.find("sources.files[2]: "), std::string::npos) << text;
+  EXPECT_NE(text.find("'bad('"), std::string::npos) << text;
+  EXPECT_NE(text.find("sources.keywords: "), std::string::npos) << text;
+}
+
+TEST_F(config_loader_test, severity_and_multiline_values_are_checked) {
+  auto path = write("vigil.json", R"({"sources": {"files": [
+    {"path": "/d", "severity_words": [{"pattern": "x", "severity": "severe"}]},
+    {"path": "/e", "severity_words": [{"pattern": "y"}], "multiline": "joined"}
+  ]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto text = all(r);
+  EXPECT_NE(text.find("'sources.files[0].severity_words[0].severity' must be one of"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'sources.files[1].severity_words[0].severity' is required"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("'sources.files[1].multiline' must be one of"), std::string::npos) << text;
+}
+
+TEST_F(config_loader_test, per_source_classification_and_multiline_keys_are_read) {
+  auto path = write("vigil.json", R"({"sources": {"files": [
+    {"path": "/var/log/app.log", "keywords": ["oops"], "severity": "warn",
+     "severity_words": [{"pattern": "denied", "severity": "critical"}],
+     "multiline": "start_pattern", "multiline_start": "^\\d{4}-", "multiline_max_lines": 50,
+     "multiline_max_bytes": "16KiB", "multiline_timeout": "500ms"}]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_TRUE(r.ok()) << all(r);
+  auto& f = r.value->sources.files.at(0);
+  EXPECT_EQ(f.keywords, std::vector<std::string>{"oops"});
+  EXPECT_EQ(f.severity, "warn");
+  ASSERT_EQ(f.severity_words.size(), 1u);
+  EXPECT_EQ(f.severity_words[0].pattern, "denied");
+  EXPECT_EQ(f.severity_words[0].severity, "critical");
+  EXPECT_EQ(f.multiline, "start_pattern");
+  EXPECT_EQ(f.multiline_start, "^\\d{4}-");
+  EXPECT_EQ(f.multiline_max_lines, 50u);
+  EXPECT_EQ(f.multiline_max_bytes, 16u * 1024);
+  EXPECT_EQ(f.multiline_timeout, 500ms);
+}
+
 TEST_F(config_loader_test, invalid_json_reports_line_and_column) {
   auto path = write("vigil.json", "{\n  \"api\": {\n    \"bind\": \"127.0.0.1\",,\n  }\n}");
   auto r = load_config(inputs(path));
