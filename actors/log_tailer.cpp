@@ -17,10 +17,8 @@ namespace {
 using namespace std::chrono_literals;
 using tailer_pointer = log_tailer_actor::stateful_pointer<log_tailer_state>;
 
-// How long to wait before resending a batch the outbox could not accept.
-constexpr auto retry_delay = 1s;
-// A commit should take milliseconds; far longer means the outbox is gone.
-constexpr auto ingest_timeout = 60s;
+// A lookup takes milliseconds; far longer means the outbox is gone.
+constexpr auto query_timeout = 60s;
 constexpr auto host_refresh_interval = 60s;
 
 std::string hex(uint64_t x) {
@@ -38,13 +36,9 @@ uint64_t fnv1a(std::string_view s) {
 
 file_position to_position(const follower_checkpoint& cp, uint64_t next_sequence) {
   // file_follower counts the *next* line; the checkpoint keeps the lines before offset.
-  return {cp.identity.device,
-          cp.identity.inode,
-          cp.identity.fingerprint,
-          cp.identity.fingerprint_bytes,
-          cp.offset,
-          cp.next_line - 1,
-          next_sequence};
+  return {
+      cp.identity.device, cp.identity.inode, cp.identity.fingerprint, cp.identity.fingerprint_bytes,
+      cp.offset,          cp.next_line - 1,  next_sequence,           {}};
 }
 
 void report_follower_events(tailer_pointer self) {
@@ -171,26 +165,7 @@ void arm_joiner_timer(tailer_pointer self) {
 void pump(tailer_pointer self);
 
 void send_unacknowledged(tailer_pointer self) {
-  auto& st = self->state;
-  auto outbox = find_outbox(self->home_system());
-  if (!outbox) // the outbox is restarting: the next tick tries again
-    return;
-  st.in_flight = true;
-  self->request(outbox, ingest_timeout, atom::ingest_v, *st.unacknowledged)
-      .then(
-          [=](uint64_t) {
-            self->state.in_flight = false;
-            self->state.unacknowledged.reset();
-            pump(self); // credit is back: read on while there is data
-          },
-          [=](caf::error& err) {
-            // Not committed: keep the batch (the file position did not advance) and resend it.
-            self->state.in_flight = false;
-            if (err != errc::outbox_full)
-              spdlog::warn("log_tailer {}: outbox did not accept a batch ({}); retrying",
-                           self->state.params.path, self->home_system().render(err));
-            self->delayed_send(self, retry_delay, atom::resume_v);
-          });
+  send_to_outbox(self, "log_tailer " + self->state.params.path, pump);
 }
 
 // Reads one batch if there is credit (nothing in flight) and hands it to the outbox.
@@ -272,7 +247,7 @@ void ask_position(tailer_pointer self) {
   if (!outbox || st.opening)
     return; // the next tick asks again
   st.opening = true;
-  self->request(outbox, ingest_timeout, atom::query_v, st.params.path)
+  self->request(outbox, query_timeout, atom::query_v, st.params.path)
       .then(
           [=](bool found, const file_position& pos) {
             self->state.opening = false;

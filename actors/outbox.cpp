@@ -89,7 +89,7 @@ void flush(outbox_pointer self) {
       st.events->insert(stored);
       st.checkpoints->save({b.source, b.end.device, b.end.inode, b.end.fingerprint,
                             b.end.fingerprint_length, b.end.offset, b.end.line_number,
-                            std::chrono::system_clock::now(), b.end.next_sequence});
+                            std::chrono::system_clock::now(), b.end.next_sequence, b.end.cursor});
       accepted[i] = true;
     }
     tx.commit();
@@ -156,7 +156,7 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         if (!cp)
           return {false, file_position{}};
         return {true, file_position{cp->device, cp->inode, cp->fingerprint, cp->fingerprint_length,
-                                    cp->offset, cp->line_number, cp->next_sequence}};
+                                    cp->offset, cp->line_number, cp->next_sequence, cp->cursor}};
       },
       [=](atom::publish, const std::string& stream, int64_t after,
           uint32_t limit) -> std::vector<outbox_entry> {

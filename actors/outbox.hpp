@@ -7,14 +7,18 @@
 // share one commit (group commit), so an fsync is paid per commit, not per file.
 // Records leave the stream only when the publisher reports the broker's confirm.
 
+#include "messages/errors.hpp"
 #include "messages/log_pipeline.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_registry.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace vigil {
@@ -45,6 +49,34 @@ struct outbox_state {
 /// The running outbox (registered as "outbox"); null while it restarts.
 inline outbox_actor find_outbox(caf::actor_system& sys) {
   return caf::actor_cast<outbox_actor>(sys.registry().get(caf::atom("outbox")));
+}
+
+/// How a log source hands over its batch: `state.unacknowledged` goes to the outbox
+/// with `state.in_flight` set. Committed, it is dropped and `next(self)` reads on;
+/// refused (stream full) or failed, it is kept — the source's position did not
+/// advance — and a resume is sent to the source a second later.
+template <class Self, class Next>
+void send_to_outbox(Self self, std::string who, Next next) {
+  auto& st = self->state;
+  auto outbox = find_outbox(self->home_system());
+  if (!outbox) // restarting: the source's next tick tries again
+    return;
+  st.in_flight = true;
+  // A commit takes milliseconds; far longer means the outbox is gone.
+  self->request(outbox, std::chrono::seconds{60}, atom::ingest_v, *st.unacknowledged)
+      .then(
+          [=](uint64_t) {
+            self->state.in_flight = false;
+            self->state.unacknowledged.reset();
+            next(self);
+          },
+          [=](caf::error& err) {
+            self->state.in_flight = false;
+            if (err != errc::outbox_full)
+              spdlog::warn("{}: outbox did not accept a batch ({}); retrying", who,
+                           self->home_system().render(err));
+            self->delayed_send(self, std::chrono::seconds{1}, atom::resume_v);
+          });
 }
 
 /// Spawn detached: SQLite calls block.

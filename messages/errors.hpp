@@ -3,6 +3,7 @@
 // vigil's own error codes, carried in caf::error with the category "vigil".
 
 #include <caf/error.hpp>
+#include <caf/make_message.hpp> // CAF_ERROR_CODE_ENUM builds a caf::message
 
 #include <cstdint>
 #include <string>

@@ -33,7 +33,8 @@ typename Inspector::result_type inspect(Inspector& f, log_event& x) {
            x.line_number, x.offset, x.payload);
 }
 
-/// Where reading a file stopped: what the checkpoint store keeps per source.
+/// Where reading a source stopped: what the checkpoint store keeps per source. A file is
+/// recognised by its identity and resumed at offset; the journal resumes after cursor.
 struct file_position {
   uint64_t device = 0;
   uint64_t inode = 0;
@@ -42,12 +43,13 @@ struct file_position {
   uint64_t offset = 0;        // first byte not yet read
   uint64_t line_number = 0;   // lines before offset
   uint64_t next_sequence = 0; // sequence number of the source's next event
+  std::string cursor;         // journal: sd-journal cursor of the last entry handled
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, file_position& x) {
   return f(caf::meta::type_name("file_position"), x.device, x.inode, x.fingerprint,
-           x.fingerprint_length, x.offset, x.line_number, x.next_sequence);
+           x.fingerprint_length, x.offset, x.line_number, x.next_sequence, x.cursor);
 }
 
 struct log_batch {
@@ -98,6 +100,21 @@ typename Inspector::result_type inspect(Inspector& f, outbox_status& x) {
   return f(caf::meta::type_name("outbox_status"), x.batches, x.events, x.lines, x.commits,
            x.refused_full, x.queued_records, x.queued_bytes, x.max_bytes, x.stored_events,
            x.storage_errors, x.last_error);
+}
+
+/// What /status shows of the journal source.
+struct journal_reader_status {
+  std::string state; // "disabled", "opening", "reading", "unavailable"
+  uint64_t entries = 0;
+  uint64_t events = 0;
+  uint64_t gaps = 0; // resume cursors the journal no longer held
+  std::string last_error;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, journal_reader_status& x) {
+  return f(caf::meta::type_name("journal_reader_status"), x.state, x.entries, x.events, x.gaps,
+           x.last_error);
 }
 
 using outbox_actor = caf::typed_actor<

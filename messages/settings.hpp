@@ -66,10 +66,16 @@ struct log_source_settings {
   duration multiline_timeout = 2s; // a pending event with no new line for this long is complete
 };
 
+// The systemd journal as one source. An entry is an error event when its PRIORITY is
+// max_priority or more urgent, or (with keywords) when its message holds an error
+// keyword: services writing to stdout log everything at priority 6.
 struct journal_settings {
-  bool enabled = true;            // only where a journal exists
-  std::vector<std::string> units; // empty: all units
+  bool enabled = true;
+  std::string directory;          // empty: the local system journal; else journal files there
+  std::vector<std::string> units; // empty: all units ("nginx" means nginx.service)
   uint32_t max_priority = 3;      // 0 emerg .. 7 debug; 3 = err and worse
+  bool keywords = true;           // also entries whose message has one of sources.keywords
+  std::string application = "system";
 };
 
 struct sources_settings {
@@ -90,6 +96,7 @@ struct sources_settings {
   uint32_t batch_bytes = 256 * 1024; // read per credit (one batch in flight per file)
   duration poll_interval = 1s;       // safety net besides inotify
   duration rescan_interval = 10s;    // glob re-expansion
+  journal_settings journal;
 };
 
 struct outbox_settings {

@@ -2,6 +2,7 @@
 
 #include "actors/amqp_publisher.hpp"
 #include "actors/control_api.hpp"
+#include "actors/journal_reader.hpp"
 #include "actors/log_sources.hpp"
 #include "actors/outbox.hpp"
 #include "actors/supervisor.hpp"
@@ -111,7 +112,7 @@ std::pair<int, nlohmann::json> reload_response(const config_result& r) {
 
 // Actors that others find by name: the registry always holds the current incarnation,
 // so a restarted outbox or supervisor is found again without re-wiring anyone.
-constexpr const char* registered_names[] = {"root", "outbox", "publisher", "tailers"};
+constexpr const char* registered_names[] = {"root", "outbox", "publisher", "tailers", "journal"};
 
 template <class Handle>
 caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
@@ -159,6 +160,9 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
       true));
   children.push_back(spec("log_sources", [](caf::actor_system& sys, const settings_ptr& s) {
     return caf::actor_cast<caf::actor>(sys.spawn(log_sources, s));
+  }));
+  children.push_back(spec("journal_reader", [](caf::actor_system& sys, const settings_ptr& s) {
+    return register_as(sys, "journal", sys.spawn(journal_reader, s));
   }));
   children.push_back(std::make_shared<child_spec>(child_spec{
       "control_api", [&io, &reloader](caf::actor_system& sys, const settings_ptr& s) {

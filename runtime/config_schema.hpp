@@ -128,6 +128,12 @@ void describe(Visitor& v, settings& s) {
   v("sources.batch_bytes", s.sources.batch_bytes, byte_size().range(4096, 64 << 20));
   v("sources.poll_interval", s.sources.poll_interval, rules().range(10, INT64_MAX));
   v("sources.rescan_interval", s.sources.rescan_interval, rules().range(100, INT64_MAX));
+  v("sources.journal.enabled", s.sources.journal.enabled);
+  v("sources.journal.directory", s.sources.journal.directory);
+  v("sources.journal.units", s.sources.journal.units);
+  v("sources.journal.max_priority", s.sources.journal.max_priority, rules().range(0, 7));
+  v("sources.journal.keywords", s.sources.journal.keywords);
+  v("sources.journal.application", s.sources.journal.application);
 
   v("outbox.logs_max_bytes", s.outbox.logs_max_bytes, byte_size().range(65536, INT64_MAX));
   v("outbox.alerts_max_bytes", s.outbox.alerts_max_bytes, byte_size().range(65536, INT64_MAX));

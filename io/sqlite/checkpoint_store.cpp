@@ -18,7 +18,7 @@ std::uint64_t from_column(std::int64_t value) {
 
 constexpr std::string_view columns =
     "source, device, inode, fingerprint, fingerprint_length, offset, line_number, updated_at, "
-    "next_sequence";
+    "next_sequence, cursor";
 
 file_checkpoint read_checkpoint(const sqlite_statement& row) {
   file_checkpoint c;
@@ -31,6 +31,7 @@ file_checkpoint read_checkpoint(const sqlite_statement& row) {
   c.line_number = from_column(row.column_int64(6));
   c.updated_at = from_millis(row.column_int64(7));
   c.next_sequence = from_column(row.column_int64(8));
+  c.cursor = row.column_text(9);
   return c;
 }
 
@@ -43,7 +44,7 @@ checkpoint_store::checkpoint_store(sqlite_database& db)
 
 void checkpoint_store::save(const file_checkpoint& c) {
   auto upsert = db_.cached("INSERT OR REPLACE INTO checkpoints(" + std::string{columns} +
-                           ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+                           ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   upsert->bind(1, c.source)
       .bind(2, to_column(c.device))
       .bind(3, to_column(c.inode))
@@ -52,7 +53,8 @@ void checkpoint_store::save(const file_checkpoint& c) {
       .bind(6, to_column(c.offset))
       .bind(7, to_column(c.line_number))
       .bind(8, to_millis(c.updated_at))
-      .bind(9, to_column(c.next_sequence));
+      .bind(9, to_column(c.next_sequence))
+      .bind(10, c.cursor);
   upsert->run();
 }
 

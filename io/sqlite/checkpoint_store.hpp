@@ -24,6 +24,8 @@ struct file_checkpoint {
   // The sequence number the source's next event gets: event ids are node + source +
   // sequence, unique even when a file is truncated and refilled at the same offsets.
   std::uint64_t next_sequence = 0;
+  // A journal source's sd-journal cursor (the last entry handled); empty for files.
+  std::string cursor{};
 
   bool operator==(const file_checkpoint&) const = default;
 };

@@ -69,6 +69,10 @@ CREATE TABLE events (
 );
 CREATE INDEX events_by_time ON events(timestamp);
 )sql"},
+    // Journal sources resume at an sd-journal cursor instead of a byte offset.
+    {2, R"sql(
+ALTER TABLE checkpoints ADD COLUMN cursor TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 } // namespace

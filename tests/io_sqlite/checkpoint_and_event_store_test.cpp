@@ -1,5 +1,6 @@
 #include "io/sqlite/checkpoint_store.hpp"
 #include "io/sqlite/event_store.hpp"
+#include "io/sqlite/state_schema.hpp"
 #include "tests/support/temp_directory.hpp"
 
 #include <gtest/gtest.h>
@@ -23,8 +24,9 @@ TEST(checkpoint_store, save_load_replace_remove_and_survive_reopen) {
                     .line_number = 12345,
                     .updated_at = t0};
   file_checkpoint b = a;
-  b.source = "/var/log/b.log";
+  b.source = "journal";
   b.offset = 7;
+  b.cursor = "s=0123;i=1a;b=89ab;m=12;t=5f;x=77";
   {
     sqlite_database db(dir / "state.db");
     checkpoint_store checkpoints(db);
@@ -45,6 +47,25 @@ TEST(checkpoint_store, save_load_replace_remove_and_survive_reopen) {
   EXPECT_TRUE(checkpoints.remove(a.source));
   EXPECT_FALSE(checkpoints.remove(a.source));
   EXPECT_EQ(checkpoints.load_all().size(), 1u);
+}
+
+TEST(checkpoint_store, a_version_1_database_keeps_its_checkpoints_and_gains_cursors) {
+  test::temp_directory dir;
+  {
+    sqlite_database db(dir / "state.db");
+    db.migrate(state_schema_migrations().first(1));
+    db.execute("INSERT INTO checkpoints VALUES('/var/log/a.log', 1, 2, 3, 4, 5, 6, 7, 8)");
+  }
+  sqlite_database db(dir / "state.db");
+  checkpoint_store checkpoints(db);
+  auto a = checkpoints.load("/var/log/a.log");
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->offset, 5u);
+  EXPECT_EQ(a->next_sequence, 8u);
+  EXPECT_EQ(a->cursor, "");
+  a->cursor = "s=1";
+  checkpoints.save(*a);
+  EXPECT_EQ(checkpoints.load("/var/log/a.log")->cursor, "s=1");
 }
 
 stored_event make_event(int i, clock::time_point at, std::string severity, std::string path,

@@ -30,6 +30,7 @@ protected:
   std::string config = dir / "vigil.json";
   // Cleared by tests that configure sources.files in the config file instead.
   std::vector<std::string> log_file_flags{"--log-file", logs + "/*.log"};
+  bool from_beginning = true;
   int starts = 0;
 
   pipeline_fixture() {
@@ -73,8 +74,9 @@ protected:
                                   "--state-dir",
                                   state,
                                   "--control-port",
-                                  "0",
-                                  "--from-beginning"};
+                                  "0"};
+    if (from_beginning)
+      argv.push_back("--from-beginning");
     argv.insert(argv.end(), log_file_flags.begin(), log_file_flags.end());
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p =

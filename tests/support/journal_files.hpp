@@ -104,8 +104,8 @@ public:
     auto input = tmp_ / ("input-" + std::to_string(++inputs_) + ".export");
     rewrite_file(input, export_format(entries));
     auto log = (tmp_ / ("journal-remote-" + std::to_string(inputs_) + ".log")).string();
-    child_process remote(
-        {binary->string(), "--output=" + (dir_ / file).string(), input.string()}, log);
+    child_process remote({binary->string(), "--output=" + (dir_ / file).string(), input.string()},
+                         log);
     if (!remote.started())
       throw std::runtime_error("cannot start " + binary->string());
     auto code = remote.wait_for_exit(std::chrono::seconds{60});
