@@ -1,0 +1,148 @@
+#pragma once
+
+// The process table from /proc/[pid] and the per-process / per-user usage calculator over two
+// walks.
+
+#include "io/proc/proc_file.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace vigil::proc {
+
+struct process_info {
+  std::int32_t pid = 0;
+  std::int32_t ppid = 0;
+  std::string name; // comm: at most 15 characters, may contain spaces and ')'
+  char state = '?'; // R running, S sleeping, D disk sleep, Z zombie, T/t stopped, I idle, X dead
+  std::uint32_t uid = 0; // real user id
+  std::string user;      // user name, or the uid in decimal when it has none
+  std::uint32_t threads = 0;
+  std::uint64_t rss_bytes = 0;     // resident set size
+  std::uint64_t virtual_bytes = 0; // virtual memory size
+  std::uint64_t cpu_ticks = 0;     // utime + stime, clock ticks (clock_ticks_per_second())
+  std::uint64_t start_ticks = 0;   // start time after boot, clock ticks
+  double start_time = 0;           // start time, seconds since the Unix epoch
+  std::string cmdline; // arguments joined by spaces, secrets masked, at most cmdline_max_bytes;
+                       // empty for kernel threads (and zombies)
+  bool cmdline_truncated = false;
+};
+
+struct process_snapshot {
+  std::vector<process_info> processes; // ascending pid
+  double uptime_seconds = 0;           // system uptime when the walk started (0 if unknown)
+};
+
+struct process_table_options {
+  std::size_t cmdline_max_bytes = 4096;
+  bool read_command_lines = true;
+  long clock_ticks_per_second = 0; // 0: sysconf(_SC_CLK_TCK)
+  long page_size = 0;              // 0: sysconf(_SC_PAGESIZE)
+  // uid → name; empty: getpwuid_r. Answers are cached. std::nullopt: shown as the number.
+  std::function<std::optional<std::string>(std::uint32_t uid)> user_name;
+};
+
+class process_table_reader {
+public:
+  explicit process_table_reader(const std::filesystem::path& root = "/",
+                                process_table_options options = {});
+
+  // Walks root/proc. Processes that vanish during the walk (ENOENT/ESRCH) or whose stat/status
+  // cannot be read are skipped silently. Reuses the strings and vector of `out`. Throws
+  // std::system_error naming root/proc when that cannot be listed.
+  void read(process_snapshot& out);
+  process_snapshot read();
+
+  // Cached uid → name.
+  const std::string& user_name(std::uint32_t uid);
+
+private:
+  bool read_process(int proc_fd, const char* pid_name, process_info& info);
+  void clean_command_line(std::string_view raw, bool truncated, process_info& info);
+
+  std::string proc_path_;
+  std::string uptime_path_;
+  std::string stat_path_;
+  process_table_options options_;
+  proc_file_reader file_;
+  std::int64_t boot_time_ = -1; // btime, read once
+  std::unordered_map<std::uint32_t, std::string> users_;
+};
+
+// Per-process CPU % over the interval, aligned with current.processes: 100 = one CPU fully
+// (a multithreaded process can exceed 100). Processes are matched by pid and start time (a
+// reused pid is a new process). A process that started after the previous walk began counts
+// all its CPU time; one that has no previous entry otherwise (first walk) gets std::nullopt.
+// Both snapshots must be in ascending pid order (as read() returns them).
+std::vector<std::optional<double>> compute_process_cpu(const process_snapshot& previous,
+                                                       const process_snapshot& current,
+                                                       std::chrono::duration<double> elapsed,
+                                                       long clock_ticks_per_second = 0);
+
+struct process_usage {
+  std::int32_t pid = 0;
+  std::string name;
+  std::string user;
+  char state = '?';
+  double cpu_percent = 0; // 100 = one CPU
+  std::uint64_t rss_bytes = 0;
+  double memory_percent = 0; // rss / MemTotal, 0–100
+  std::uint32_t threads = 0;
+  std::string cmdline; // already scrubbed
+};
+
+struct user_usage {
+  std::string user;
+  std::uint32_t uid = 0;
+  double cpu_percent = 0;    // sum over its processes, 100 = one CPU
+  double memory_percent = 0; // sum of rss / MemTotal, 0–100
+  std::uint64_t rss_bytes = 0;
+  std::uint32_t processes = 0;
+};
+
+struct process_state_counts {
+  std::uint32_t running = 0;    // R
+  std::uint32_t sleeping = 0;   // S
+  std::uint32_t disk_sleep = 0; // D
+  std::uint32_t stopped = 0;    // T, t
+  std::uint32_t zombie = 0;     // Z
+  std::uint32_t idle = 0;       // I (kernel threads)
+  std::uint32_t other = 0;
+};
+
+struct process_summary_options {
+  std::size_t top_n = 5;
+  long clock_ticks_per_second = 0; // 0: sysconf(_SC_CLK_TCK)
+  // Per-user list: users below min_uid or named in excluded_users are left out; with a minimum
+  // set, a user is listed when it reaches at least one of them.
+  std::uint32_t min_uid = 0;
+  std::vector<std::string> excluded_users;
+  std::optional<double> min_user_cpu_percent;
+  std::optional<double> min_user_memory_percent;
+};
+
+struct process_summary {
+  std::uint32_t processes = 0;
+  std::uint64_t threads = 0;
+  process_state_counts states;
+  std::vector<process_usage> top_by_cpu;    // highest first (ties: lower pid first); only processes
+                                            // with a CPU value (none after a first walk)
+  std::vector<process_usage> top_by_memory; // highest rss first (ties: lower pid first)
+  std::vector<user_usage> users;            // highest cpu first, then memory
+};
+
+// Pure function of two walks (see compute_process_cpu); memory percentages are of
+// memory_total_bytes (MemTotal), 0 when it is 0.
+process_summary summarize_processes(const process_snapshot& previous,
+                                    const process_snapshot& current,
+                                    std::chrono::duration<double> elapsed,
+                                    std::uint64_t memory_total_bytes,
+                                    const process_summary_options& options = {});
+
+} // namespace vigil::proc
