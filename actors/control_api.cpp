@@ -1,10 +1,17 @@
 #include "actors/control_api.hpp"
 
+#include "actors/backend_poster.hpp"
+#include "actors/journal_reader.hpp"
+#include "actors/outbox.hpp"
 #include "io/http/http_server.hpp"
+#include "io/logs/severity.hpp"
+#include "io/logs/timestamp_parser.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <openssl/crypto.h>
 #include <unistd.h>
@@ -90,6 +97,82 @@ double uptime_seconds(control_pointer self) {
       .count();
 }
 
+json to_json(const outbox_status& o) {
+  json streams = json::object();
+  for (auto& s : o.streams)
+    streams[s.name] = {{"records", s.records},           {"bytes", s.bytes},
+                       {"max_bytes", s.max_bytes},       {"dropped", s.dropped},
+                       {"dead_letters", s.dead_letters}, {"oldest_age_ms", s.oldest_age_ms}};
+  return {{"batches", o.batches},
+          {"events", o.events},
+          {"lines", o.lines},
+          {"commits", o.commits},
+          {"refused_full", o.refused_full},
+          {"stored_events", o.stored_events},
+          {"storage_errors", o.storage_errors},
+          {"last_error", o.last_error},
+          {"streams", std::move(streams)}};
+}
+
+json to_json(const backend_status& b) {
+  json streams = json::object();
+  for (auto& s : b.streams)
+    streams[s.name] = {{"sent", s.sent},
+                       {"failures", s.failures},
+                       {"dead_lettered", s.dead_lettered},
+                       {"last_error", s.last_error},
+                       {"last_success_ms", s.last_success_ms},
+                       {"retry_at_ms", s.retry_at_ms}};
+  return {{"url", b.url},
+          {"token_state", b.token_state},
+          {"token_expires_ms", b.token_expires_ms},
+          {"token_refreshes", b.token_refreshes},
+          {"last_refresh_error", b.last_refresh_error},
+          {"streams", std::move(streams)}};
+}
+
+json to_json(const journal_reader_status& j) {
+  return {{"state", j.state},
+          {"entries", j.entries},
+          {"events", j.events},
+          {"gaps", j.gaps},
+          {"last_error", j.last_error}};
+}
+
+template <class Handle>
+Handle find_named(control_pointer self, const char* name) {
+  return caf::actor_cast<Handle>(self->home_system().registry().get(caf::atom_from_string(name)));
+}
+
+// Adds the status of the registered actor `name` under `key`, then continues; an actor
+// that is absent (not configured, restarting) or slow is left out.
+template <class Handle, class Status, class Next>
+void add_status(control_pointer self, std::shared_ptr<json> body, const char* name, const char* key,
+                Next next) {
+  auto handle = find_named<Handle>(self, name);
+  if (!handle) {
+    next();
+    return;
+  }
+  self->request(handle, 2s, atom::status_v)
+      .then(
+          [=](const Status& x) {
+            (*body)[key] = to_json(x);
+            next();
+          },
+          [=](caf::error&) { next(); });
+}
+
+void add_component_status(control_pointer self, std::shared_ptr<json> body,
+                          http_responder respond) {
+  add_status<outbox_actor, outbox_status>(self, body, "outbox", "outbox", [=] {
+    add_status<backend_poster_actor, backend_status>(self, body, "backend", "backend", [=] {
+      add_status<journal_reader_actor, journal_reader_status>(
+          self, body, "journal", "journal", [=] { respond(json_response(200, *body)); });
+    });
+  });
+}
+
 void answer_status(control_pointer self, http_responder respond) {
   auto root = self->home_system().registry().get(caf::atom("root"));
   auto& s = *self->state.current;
@@ -110,11 +193,88 @@ void answer_status(control_pointer self, http_responder respond) {
             for (auto& x : xs)
               actors.push_back(to_json(x));
             body["actors"] = std::move(actors);
-            respond(json_response(200, body));
+            add_component_status(self, std::make_shared<json>(std::move(body)), respond);
           },
           [=](caf::error& err) {
             respond(
                 json_error_response(503, "status unavailable", self->home_system().render(err)));
+          });
+}
+
+// A time parameter: milliseconds since the epoch, or RFC 3339 / ISO 8601 ("...Z").
+std::optional<int64_t> parse_time(const std::string& text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), ::isdigit))
+    return std::stoll(text);
+  static const timestamp_parser parser;
+  auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  if (auto t = parser.parse(text, now))
+    return t->time_since_epoch().count();
+  return std::nullopt;
+}
+
+// GET /api/logs?since=&until=&severity=&path=&q=&limit= — the local event store.
+void answer_logs(control_pointer self, const http_request& req, http_responder respond) {
+  log_query q;
+  auto param = [&](const char* name) -> const std::string* {
+    auto i = req.query.find(name);
+    return i == req.query.end() ? nullptr : &i->second;
+  };
+  for (auto [name, target] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}})
+    if (auto v = param(name)) {
+      auto t = parse_time(*v);
+      if (!t)
+        return respond(json_error_response(
+            400, "bad request",
+            std::string{name} + ": expected milliseconds since the epoch or RFC 3339, not \"" + *v +
+                "\""));
+      *target = *t;
+    }
+  if (auto v = param("severity")) {
+    if (!severity_from_string(*v))
+      return respond(json_error_response(
+          400, "bad request",
+          "severity: one of critical, failure, error, warn, info, not \"" + *v + "\""));
+    q.severity = *v;
+  }
+  if (auto v = param("path"))
+    q.path_contains = *v;
+  if (auto v = param("q"))
+    q.text_contains = *v;
+  if (auto v = param("limit")) {
+    char* end = nullptr;
+    auto n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < 1 || n > 10000)
+      return respond(
+          json_error_response(400, "bad request", "limit: 1 to 10000, not \"" + *v + "\""));
+    q.limit = static_cast<uint32_t>(n);
+  }
+  auto outbox = find_outbox(self->home_system());
+  if (!outbox)
+    return respond(json_error_response(503, "unavailable", "the event store is restarting"));
+  self->request(outbox, 10s, atom::query_v, q)
+      .then(
+          [=](const std::vector<log_record>& records) {
+            json events = json::array();
+            for (auto& r : records)
+              events.push_back({{"id", r.id},
+                                {"timestamp", format_iso8601_utc(log_time{
+                                                  std::chrono::milliseconds{r.timestamp_ms}})},
+                                {"node_id", r.node_id},
+                                {"hostname", r.hostname},
+                                {"system_ip", r.system_ip},
+                                {"log_path", r.log_path},
+                                {"application", r.application},
+                                {"severity", r.severity},
+                                {"log_line", r.log_line},
+                                {"line_number", r.line_number},
+                                {"offset", r.offset}});
+            auto count = events.size();
+            respond(json_response(200, {{"events", std::move(events)}, {"count", count}}));
+          },
+          [=](caf::error& err) {
+            respond(json_error_response(503, "event store unavailable",
+                                        self->home_system().render(err)));
           });
 }
 
@@ -172,6 +332,10 @@ void route(control_pointer self, const http_request& req, http_responder respond
     if (!is_get)
       return method_not_allowed();
     answer_status(self, std::move(respond));
+  } else if (p == "/api/logs") {
+    if (!is_get)
+      return method_not_allowed();
+    answer_logs(self, req, std::move(respond));
   } else if (p == "/api/config") {
     if (!is_get)
       return method_not_allowed();

@@ -19,8 +19,6 @@ using reader_pointer = journal_reader_actor::stateful_pointer<journal_reader_sta
 
 // The checkpoint key and every event's log_path. Files are absolute paths: no clash.
 constexpr const char* source_name = "journal";
-// One poll(2) on the journal's inotify descriptor per tick when idle.
-constexpr auto tick_interval = 250ms;
 // A journal that could not be opened (no permission yet, directory not there) is retried.
 constexpr auto reopen_interval = 30s;
 constexpr auto query_timeout = 60s;
@@ -212,6 +210,18 @@ void on_tick(reader_pointer self) {
     pump(self);
 }
 
+// Idle, a tick costs one poll(2) on the journal's inotify descriptor per
+// sources.poll_interval (default 1 s: the latency of journal events); a disabled journal
+// costs nothing.
+void schedule_tick(reader_pointer self) {
+  auto& st = self->state;
+  if (st.ticking || !st.current->sources.journal.enabled)
+    return;
+  on_tick(self);
+  st.ticking = true;
+  self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
+}
+
 bool same_journal(const journal_settings& a, const journal_settings& b) {
   return a.enabled == b.enabled && a.directory == b.directory && a.units == b.units &&
          a.max_priority == b.max_priority && a.keywords == b.keywords;
@@ -234,13 +244,13 @@ journal_reader(journal_reader_actor::stateful_pointer<journal_reader_state> self
   st.id_prefix = st.current->node_id + ":journal:";
   st.status.state = st.current->sources.journal.enabled ? "opening" : "disabled";
   compile_matcher(self);
-  on_tick(self);
-  self->delayed_send(self, tick_interval, atom::tick_v);
+  self->set_down_handler([=](caf::down_msg& dm) { outbox_down(self, dm); });
+  schedule_tick(self);
   return {
       [=](atom::resume) { pump(self); },
       [=](atom::tick) {
-        on_tick(self);
-        self->delayed_send(self, tick_interval, atom::tick_v);
+        self->state.ticking = false;
+        schedule_tick(self);
       },
       [=](atom::status) { return self->state.status; },
       [=](atom::configure, settings_ptr& s) {
@@ -255,6 +265,7 @@ journal_reader(journal_reader_actor::stateful_pointer<journal_reader_state> self
         st.follower.reset();
         st.retry_open_at = {};
         st.status.state = st.current->sources.journal.enabled ? "opening" : "disabled";
+        schedule_tick(self);
       },
   };
 }

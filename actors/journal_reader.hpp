@@ -34,7 +34,10 @@ struct journal_reader_state {
   std::vector<journal_entry> entries;
   std::optional<log_batch> unacknowledged; // sent (or to resend) until the outbox commits it
   bool in_flight = false;
+  caf::actor_addr outbox; // the outbox the batch in flight went to (monitored)
+  uint64_t attempt = 0;   // of sending a batch: answers to an abandoned attempt are ignored
   bool opening = false;
+  bool ticking = false; // a tick is scheduled
   std::chrono::steady_clock::time_point retry_open_at{};
   cached_host_info host;
   std::string id_prefix; // node_id:journal:

@@ -2,20 +2,120 @@
 
 #include "actors/log_tailer.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+#include <cstring>
 #include <set>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace vigil {
+
+// An Asio thread waits until the inotify fd is readable and tells the actor: no timer runs
+// while nothing changes. Everything here runs on one strand. The fd (a dup) is registered with
+// Asio only while waiting: Asio's epoll is edge-triggered and would wake its thread for every
+// event in between.
+struct inotify_waiter {
+  int fd;
+  boost::asio::posix::stream_descriptor waiting;
+  boost::asio::steady_timer pause;
+  caf::actor_addr owner;
+};
 
 namespace {
 
 using namespace std::chrono_literals;
 using sources_pointer = log_sources_actor::stateful_pointer<log_sources_state>;
 
-// inotify is read on this timer (non-blocking): cheap when idle, prompt enough for logs.
-constexpr auto inotify_interval = 200ms;
+// Events that arrive within this long after a read are read together: a busy file wakes its
+// tailer a few times a second with more lines each, not once per write.
+constexpr auto inotify_batching = 200ms;
+
+// One wait at a time: the actor arms the next after reading the events.
+void await_inotify(const std::shared_ptr<inotify_waiter>& w) {
+  boost::asio::post(w->pause.get_executor(), [w] {
+    w->pause.expires_after(inotify_batching);
+    w->pause.async_wait([w](const boost::system::error_code& ec) {
+      if (ec)
+        return;
+      w->waiting.assign(w->fd);
+      w->waiting.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                            [w](const boost::system::error_code& ec) {
+                              if (ec)
+                                return;
+                              w->waiting.release();
+                              if (auto owner = caf::actor_cast<log_sources_actor>(w->owner))
+                                caf::anon_send(owner, atom::resume_v);
+                            });
+    });
+  });
+}
+
+void start_inotify_wait(sources_pointer self, boost::asio::io_context& io) {
+  auto& st = self->state;
+  int fd = ::dup(st.inotify->fd());
+  if (fd < 0) {
+    spdlog::warn("log_sources: cannot wait for inotify events ({}); relying on polling",
+                 std::strerror(errno));
+    st.inotify.reset();
+    return;
+  }
+  auto strand = boost::asio::make_strand(io);
+  st.inotify_wait = std::make_shared<inotify_waiter>(
+      inotify_waiter{fd, boost::asio::posix::stream_descriptor{strand},
+                     boost::asio::steady_timer{strand}, self->address()});
+  self->attach_functor([w = st.inotify_wait] {
+    boost::asio::post(w->pause.get_executor(), [w] {
+      w->pause.cancel();
+      if (w->waiting.is_open())
+        w->waiting.close(); // closes fd, cancelling the wait
+      else
+        ::close(w->fd);
+    });
+  });
+  await_inotify(st.inotify_wait);
+}
+
+log_sources_state::file_stat stat_file(const std::string& path) {
+  struct stat s {};
+  if (::stat(path.c_str(), &s) != 0)
+    return {};
+  return {true,
+          static_cast<uint64_t>(s.st_dev),
+          static_cast<uint64_t>(s.st_ino),
+          s.st_size,
+          s.st_mtim,
+          s.st_ctim};
+}
+
+bool same_stat(const log_sources_state::file_stat& a, const log_sources_state::file_stat& b) {
+  auto same_time = [](const timespec& x, const timespec& y) {
+    return x.tv_sec == y.tv_sec && x.tv_nsec == y.tv_nsec;
+  };
+  return a.exists == b.exists && a.device == b.device && a.inode == b.inode && a.size == b.size &&
+         same_time(a.mtime, b.mtime) && same_time(a.ctime, b.ctime);
+}
+
+// The safety net besides inotify (lost events, file systems without it): wakes the tailers
+// whose file changed since the last sweep.
+void sweep(sources_pointer self) {
+  for (auto& [path, f] : self->state.files) {
+    if (!f.tailer)
+      continue;
+    auto now = stat_file(path);
+    if (!f.last_seen || !same_stat(*f.last_seen, now)) {
+      f.last_seen = now;
+      caf::anon_send(f.tailer, atom::resume_v);
+    }
+  }
+}
 
 supervisor_actor find_tailers(sources_pointer self) {
   return caf::actor_cast<supervisor_actor>(
@@ -73,7 +173,7 @@ void start_tailer(sources_pointer self, const std::string& path, size_t source_i
         return caf::actor_cast<caf::actor>(sys.spawn(log_tailer, params, s));
       },
       restart_policy::transient}); // a tailer that stops after its file was deleted stays stopped
-  st.files[path] = {source_index, {}};
+  st.files[path] = {source_index, {}, {}};
   self->request(tailers, 10s, atom::add_child_v, spec)
       .then(
           [=](caf::actor& a) {
@@ -153,6 +253,10 @@ void read_inotify(sources_pointer self) {
     return;
   bool need_rescan = false;
   for (auto& ev : st.inotify->read_events()) {
+    if (ev.watch < 0) // the queue overflowed: any file may have changed
+      for (auto& [path, f] : st.files)
+        if (f.tailer)
+          caf::anon_send(f.tailer, atom::resume_v);
     if (ev.watch < 0 || ev.has(IN_CREATE) || ev.has(IN_MOVED_TO) || ev.has(IN_DELETE_SELF) ||
         ev.has(IN_MOVE_SELF)) {
       need_rescan = true;
@@ -195,12 +299,14 @@ std::optional<multiline_options> multiline_options_for(const log_source_settings
 }
 
 log_sources_actor::behavior_type
-log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current) {
+log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current,
+            boost::asio::io_context* io) {
   auto& st = self->state;
   st.current = std::move(current);
   build_sources(self);
   try {
     st.inotify.emplace();
+    start_inotify_wait(self, *io);
   } catch (const std::exception& e) {
     spdlog::warn("log_sources: inotify unavailable ({}); relying on polling", e.what());
   }
@@ -219,12 +325,17 @@ log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, setting
       }
   });
   rescan(self);
-  self->delayed_send(self, inotify_interval, atom::tick_v);
+  self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
   self->delayed_send(self, st.current->sources.rescan_interval, atom::rescan_v);
   return {
       [=](atom::tick) {
+        sweep(self);
+        self->delayed_send(self, self->state.current->sources.poll_interval, atom::tick_v);
+      },
+      [=](atom::resume) {
         read_inotify(self);
-        self->delayed_send(self, inotify_interval, atom::tick_v);
+        if (self->state.inotify_wait)
+          await_inotify(self->state.inotify_wait);
       },
       [=](atom::rescan) {
         rescan(self);

@@ -2,9 +2,11 @@
 
 // Finds the files to tail and keeps one log_tailer per file under the "tailers"
 // supervisor: it expands the configured paths and globs at start, on inotify events
-// (new files, renames) and on a periodic rescan, and nudges a tailer when inotify
-// says its file changed. Files present at first sight start where sources.read_from
-// says; files that appear later are read from their first byte.
+// (new files, renames) and on a periodic rescan, and nudges a tailer when its file
+// changed: as inotify reports it, and from one stat sweep of every file each
+// sources.poll_interval (the safety net for lost events and file systems without
+// inotify), so quiet files cost no timer each. Files present at first sight start where
+// sources.read_from says; files that appear later are read from their first byte.
 
 #include "actors/log_tailer.hpp"
 #include "io/logs/glob_expander.hpp"
@@ -14,13 +16,20 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include <ctime>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace vigil {
+
+struct inotify_waiter;
 
 struct source_counters {
   uint64_t files = 0;
@@ -28,7 +37,8 @@ struct source_counters {
 };
 
 using log_sources_actor =
-    caf::typed_actor<caf::reacts_to<atom::tick>,   // INTERNAL: read inotify events
+    caf::typed_actor<caf::reacts_to<atom::tick>,   // INTERNAL: stat sweep, poll_interval
+                     caf::reacts_to<atom::resume>, // INTERNAL: inotify has events
                      caf::reacts_to<atom::rescan>, // INTERNAL: expand the globs again
                      caf::replies_to<atom::status>::with<uint64_t, uint64_t>, // files, over limit
                      configurable>;
@@ -41,13 +51,23 @@ struct log_sources_state {
     log_tailer_params tailer; // path and start are set per file
   };
   std::vector<source> sources;
+  struct file_stat { // what the stat sweep compares
+    bool exists = false;
+    uint64_t device = 0;
+    uint64_t inode = 0;
+    int64_t size = 0;
+    timespec mtime{};
+    timespec ctime{};
+  };
   struct tailed {
     size_t source = 0;
     caf::actor tailer;
+    std::optional<file_stat> last_seen; // at the last sweep
   };
   std::map<std::string, tailed> files; // by path
   std::optional<inotify_watcher> inotify;
-  std::map<int, std::string> watched_dirs; // watch descriptor -> directory
+  std::shared_ptr<inotify_waiter> inotify_wait; // the Asio thread's wait for inotify events
+  std::map<int, std::string> watched_dirs;      // watch descriptor -> directory
   bool first_scan = true;
   source_counters counters;
   static inline const char* name = "log_sources";
@@ -59,6 +79,7 @@ classifier_rules classifier_rules_for(const sources_settings& s, const log_sourc
 std::optional<multiline_options> multiline_options_for(const log_source_settings& f);
 
 log_sources_actor::behavior_type
-log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current);
+log_sources(log_sources_actor::stateful_pointer<log_sources_state> self, settings_ptr current,
+            boost::asio::io_context* io);
 
 } // namespace vigil

@@ -115,20 +115,35 @@ void add_joined_events(tailer_pointer self, log_batch& b) {
   b.end.next_sequence = st.next_sequence;
 }
 
+// Read buffers belong to the scheduler thread, not to the tailer: a batch is read, classified
+// and copied into events within one message, so memory does not grow with the number of files.
+struct read_buffers {
+  line_batch lines;
+  std::vector<line_class> classes;
+};
+
+read_buffers& thread_read_buffers() {
+  thread_local read_buffers buffers;
+  return buffers;
+}
+
+void refresh_host(tailer_pointer self);
+
 // Turns the lines just read into a batch of error events ending at the read position, or
 // at the start of the event still being joined.
-log_batch make_batch(tailer_pointer self) {
+log_batch make_batch(tailer_pointer self, const line_batch& read) {
   auto& st = self->state;
-  auto& lines = st.lines.lines;
+  auto& lines = read.lines;
+  refresh_host(self);
   log_batch b = position_only_batch(self);
-  b.end = to_position(st.lines.checkpoint(), 0);
+  b.end = to_position(read.checkpoint(), 0);
   b.lines_read = lines.size();
   st.lines_read += b.lines_read;
   if (st.joiner) {
     auto now = std::chrono::steady_clock::now();
     for (size_t i = 0; i < lines.size(); ++i) {
-      auto end = i + 1 < lines.size() ? lines[i + 1].offset : st.lines.end_offset;
-      st.joiner->push(st.lines.line_text(lines[i]), lines[i].offset, end, lines[i].number, now,
+      auto end = i + 1 < lines.size() ? lines[i + 1].offset : read.end_offset;
+      st.joiner->push(read.line_text(lines[i]), lines[i].offset, end, lines[i].number, now,
                       st.joined);
     }
     add_joined_events(self, b);
@@ -138,11 +153,12 @@ log_batch make_batch(tailer_pointer self) {
     }
     return b;
   }
-  st.matcher->classify(st.lines, st.classes);
+  auto& classes = thread_read_buffers().classes;
+  st.matcher->classify(read, classes);
   auto now = wall_now();
   for (size_t i = 0; i < lines.size(); ++i)
-    if (st.classes[i].is_error)
-      add_event(self, b, st.lines.line_text(lines[i]), st.classes[i].level, lines[i].number,
+    if (classes[i].is_error)
+      add_event(self, b, read.line_text(lines[i]), classes[i].level, lines[i].number,
                 lines[i].offset, now);
   b.end.next_sequence = st.next_sequence;
   return b;
@@ -162,10 +178,10 @@ void arm_joiner_timer(tailer_pointer self) {
   }
 }
 
-void pump(tailer_pointer self);
+void wake(tailer_pointer self);
 
 void send_unacknowledged(tailer_pointer self) {
-  send_to_outbox(self, "log_tailer " + self->state.params.path, pump);
+  send_to_outbox(self, "log_tailer " + self->state.params.path, wake);
 }
 
 // Reads one batch if there is credit (nothing in flight) and hands it to the outbox.
@@ -183,14 +199,10 @@ void pump(tailer_pointer self) {
   auto& s = *st.current;
   auto read_bytes = std::min<uint64_t>(s.sources.batch_bytes,
                                        std::max<uint64_t>(4096, s.outbox.logs_max_bytes / 8));
-  st.follower->read(st.lines, read_bytes);
+  auto& read = thread_read_buffers().lines;
+  st.follower->read(read, read_bytes);
   report_follower_events(self);
-  if (st.lines.empty()) {
-    // Idle: give back a buffer grown by a burst, so quiet files cost little memory.
-    if (st.lines.text.capacity() > 64 * 1024) {
-      st.lines.text = std::string{};
-      st.lines.lines = {};
-    }
+  if (read.empty()) {
     bool switched = st.follower->position() != before;
     bool gone = st.follower->state() == follow_state::gone;
     if (st.joiner) {
@@ -212,7 +224,7 @@ void pump(tailer_pointer self) {
     }
     return;
   }
-  st.unacknowledged = make_batch(self);
+  st.unacknowledged = make_batch(self, read);
   send_unacknowledged(self);
   arm_joiner_timer(self);
 }
@@ -237,15 +249,19 @@ void open_follower(tailer_pointer self, std::optional<file_position> saved) {
   if (!saved) {
     st.unacknowledged = position_only_batch(self);
   }
-  pump(self);
+  wake(self);
 }
 
 // Asks the outbox where this source stopped last time; retried until the outbox is up.
 void ask_position(tailer_pointer self) {
   auto& st = self->state;
+  if (st.opening)
+    return;
   auto outbox = find_outbox(self->home_system());
-  if (!outbox || st.opening)
-    return; // the next tick asks again
+  if (!outbox) { // restarting
+    self->delayed_send(self, 1s, atom::resume_v);
+    return;
+  }
   st.opening = true;
   self->request(outbox, query_timeout, atom::query_v, st.params.path)
       .then(
@@ -257,6 +273,7 @@ void ask_position(tailer_pointer self) {
             self->state.opening = false;
             spdlog::warn("log_tailer {}: cannot read the saved position: {}",
                          self->state.params.path, self->home_system().render(err));
+            self->delayed_send(self, 1s, atom::resume_v);
           });
 }
 
@@ -272,11 +289,22 @@ void refresh_host(tailer_pointer self) {
   st.host_read_at = now;
 }
 
+// log_sources reports changes to the file at the path (inotify, and a stat sweep as the safety
+// net); a file renamed away or not created yet is polled here until it is followed again.
+void arm_poll(tailer_pointer self) {
+  auto& st = self->state;
+  if (st.poll_armed || !st.follower || st.follower->state() == follow_state::following)
+    return;
+  st.poll_armed = true;
+  self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
+}
+
 void wake(tailer_pointer self) {
   if (self->state.follower)
     pump(self);
   else
     ask_position(self);
+  arm_poll(self);
 }
 
 } // namespace
@@ -299,8 +327,8 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
       return caf::make_error(caf::sec::runtime_error, e.what());
     }
   });
+  self->set_down_handler([=](caf::down_msg& dm) { outbox_down(self, dm); });
   ask_position(self);
-  self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
   return {
       [=](atom::resume) { wake(self); },
       [=](atom::flush) {
@@ -308,9 +336,8 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
         wake(self);
       },
       [=](atom::tick) {
-        refresh_host(self);
+        self->state.poll_armed = false;
         wake(self);
-        self->delayed_send(self, self->state.current->sources.poll_interval, atom::tick_v);
       },
       [=](atom::status) -> caf::result<std::string, uint64_t, uint64_t> {
         auto& st = self->state;

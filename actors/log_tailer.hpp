@@ -27,7 +27,7 @@ namespace vigil {
 
 using log_tailer_actor = caf::typed_actor<
     caf::reacts_to<atom::resume>, // the file changed (inotify) or credit returned
-    caf::reacts_to<atom::tick>,   // INTERNAL: poll timer, the safety net besides inotify
+    caf::reacts_to<atom::tick>,   // INTERNAL: poll timer while the file is not at its path
     caf::reacts_to<atom::flush>,  // INTERNAL: the event being joined may have timed out
     caf::replies_to<atom::status>::with<std::string, uint64_t, uint64_t>, // path, lines, errors
     configurable>;
@@ -47,15 +47,16 @@ struct log_tailer_state {
   std::optional<file_follower> follower;
   std::unique_ptr<line_matcher> matcher;
   timestamp_parser timestamps;
-  line_batch lines;
-  std::vector<line_class> classes;
   std::optional<multiline_joiner> joiner;
   std::vector<joined_event> joined;
   bool joiner_timer_armed = false;         // a resume is due when the pending event times out
   std::optional<log_batch> unacknowledged; // sent (or to resend) until the outbox commits it
   bool in_flight = false;
-  bool opening = false;  // asked the outbox for the saved position
-  std::string id_prefix; // node_id:source-hash:
+  caf::actor_addr outbox;  // the outbox the batch in flight went to (monitored)
+  uint64_t attempt = 0;    // of sending a batch: answers to an abandoned attempt are ignored
+  bool poll_armed = false; // a tick is scheduled
+  bool opening = false;    // asked the outbox for the saved position
+  std::string id_prefix;   // node_id:source-hash:
   std::string hostname;
   std::string system_ip;
   std::chrono::steady_clock::time_point host_read_at{}; // when hostname/system_ip were read

@@ -27,7 +27,9 @@ std::vector<outbox_stream_config> stream_bounds(const settings& s) {
   return {{"logs", s.outbox.logs_max_bytes, outbox_overflow::refuse},
           {"alerts", s.outbox.alerts_max_bytes, outbox_overflow::refuse},
           {"telemetry", s.outbox.telemetry_max_bytes, outbox_overflow::drop_oldest},
-          {"heartbeat", s.outbox.heartbeat_max_bytes, outbox_overflow::drop_oldest}};
+          {"heartbeat", s.outbox.heartbeat_max_bytes, outbox_overflow::drop_oldest},
+          // Only the newest profile matters.
+          {"system_info", s.outbox.system_info_max_bytes, outbox_overflow::drop_oldest}};
 }
 
 stored_event to_stored(const settings& s, const log_batch& b, const log_event& e) {
@@ -158,6 +160,33 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         return {true, file_position{cp->device, cp->inode, cp->fingerprint, cp->fingerprint_length,
                                     cp->offset, cp->line_number, cp->next_sequence, cp->cursor}};
       },
+      [=](atom::query, const log_query& q) -> caf::result<std::vector<log_record>> {
+        using std::chrono::milliseconds;
+        using std::chrono::system_clock;
+        event_query filter;
+        if (q.since_ms >= 0)
+          filter.since = system_clock::time_point{milliseconds{q.since_ms}};
+        if (q.until_ms >= 0)
+          filter.until = system_clock::time_point{milliseconds{q.until_ms}};
+        if (!q.severity.empty())
+          filter.severity = q.severity;
+        if (!q.path_contains.empty())
+          filter.path_contains = q.path_contains;
+        if (!q.text_contains.empty())
+          filter.text_contains = q.text_contains;
+        filter.limit = q.limit;
+        try {
+          std::vector<log_record> out;
+          for (auto& e : self->state.events->query(filter))
+            out.push_back({std::move(e.id), to_millis(e.timestamp), std::move(e.node_id),
+                           std::move(e.hostname), std::move(e.system_ip), std::move(e.log_path),
+                           std::move(e.application), std::move(e.severity), std::move(e.log_line),
+                           e.line_number, e.offset});
+          return out;
+        } catch (const std::exception& e) {
+          return caf::make_error(errc::storage_failed, e.what());
+        }
+      },
       [=](atom::publish, const std::string& stream, int64_t after,
           uint32_t limit) -> std::vector<outbox_entry> {
         std::vector<outbox_entry> out;
@@ -175,6 +204,45 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
           spdlog::error("outbox: cannot remove confirmed records: {}", e.what());
         }
       },
+      [=](atom::append, const std::string& stream,
+          const std::vector<outbox_entry>& records) -> caf::result<uint64_t> {
+        std::vector<outbox_message> messages;
+        messages.reserve(records.size());
+        for (auto& r : records)
+          messages.push_back({r.id, r.payload});
+        try {
+          auto result = self->state.outbox->append(stream, messages);
+          if (!result.appended())
+            return caf::make_error(errc::outbox_full, stream + " stream full");
+          if (result.dropped > 0)
+            spdlog::warn("outbox: {} stream full, dropped its {} oldest records", stream,
+                         result.dropped);
+          return result.dropped;
+        } catch (const std::exception& e) {
+          ++self->state.counters.storage_errors;
+          self->state.counters.last_error = e.what();
+          return caf::make_error(errc::storage_failed, e.what());
+        }
+      },
+      [=](atom::failed, const std::string& stream, const std::vector<int64_t>& seqs,
+          int64_t next_attempt_ms) {
+        try {
+          self->state.outbox->defer(
+              stream, seqs,
+              std::chrono::system_clock::time_point{std::chrono::milliseconds{next_attempt_ms}});
+        } catch (const std::exception& e) {
+          ++self->state.counters.storage_errors;
+          spdlog::error("outbox: cannot defer records: {}", e.what());
+        }
+      },
+      [=](atom::reject, const std::string& stream, int64_t seq, const std::string& reason) {
+        try {
+          self->state.outbox->dead_letter(stream, seq, reason);
+        } catch (const std::exception& e) {
+          ++self->state.counters.storage_errors;
+          spdlog::error("outbox: cannot dead-letter a record: {}", e.what());
+        }
+      },
       [=](atom::status) {
         auto& st = self->state;
         auto c = st.counters;
@@ -183,6 +251,11 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         c.queued_bytes = logs.bytes;
         c.max_bytes = logs.max_bytes;
         c.stored_events = st.events->count();
+        for (auto& stream : st.outbox->streams()) {
+          auto x = st.outbox->stats(stream.name);
+          c.streams.push_back({stream.name, x.records, x.bytes, x.max_bytes, x.dropped,
+                               x.dead_letters, x.oldest_age.count()});
+        }
         return c;
       },
       [=](atom::flush) { flush(self); },

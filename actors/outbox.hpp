@@ -54,29 +54,58 @@ inline outbox_actor find_outbox(caf::actor_system& sys) {
 /// How a log source hands over its batch: `state.unacknowledged` goes to the outbox
 /// with `state.in_flight` set. Committed, it is dropped and `next(self)` reads on;
 /// refused (stream full) or failed, it is kept — the source's position did not
-/// advance — and a resume is sent to the source a second later.
+/// advance — and a resume is sent to the source a second later. The source's down
+/// handler must call outbox_down.
 template <class Self, class Next>
 void send_to_outbox(Self self, std::string who, Next next) {
   auto& st = self->state;
   auto outbox = find_outbox(self->home_system());
-  if (!outbox) // restarting: the source's next tick tries again
+  if (!outbox) { // restarting
+    self->delayed_send(self, std::chrono::seconds{1}, atom::resume_v);
     return;
+  }
+  // No request timeout: CAF 0.17 keeps a request's timeout in its clock until it expires,
+  // answered or not (~1 KB per batch for 60 s: 280 MB at 500 busy files). A batch lost with
+  // a terminated outbox is resent on its down message instead.
+  if (st.outbox != outbox.address()) {
+    st.outbox = outbox.address();
+    self->monitor(outbox);
+  }
   st.in_flight = true;
-  // A commit takes milliseconds; far longer means the outbox is gone.
-  self->request(outbox, std::chrono::seconds{60}, atom::ingest_v, *st.unacknowledged)
+  auto attempt = ++st.attempt;
+  self->request(outbox, caf::infinite, atom::ingest_v, *st.unacknowledged)
       .then(
           [=](uint64_t) {
+            if (attempt != self->state.attempt)
+              return;
             self->state.in_flight = false;
             self->state.unacknowledged.reset();
             next(self);
           },
           [=](caf::error& err) {
+            if (attempt != self->state.attempt)
+              return;
             self->state.in_flight = false;
             if (err != errc::outbox_full)
               spdlog::warn("{}: outbox did not accept a batch ({}); retrying", who,
                            self->home_system().render(err));
             self->delayed_send(self, std::chrono::seconds{1}, atom::resume_v);
           });
+}
+
+/// A batch in flight to an outbox that terminated may never be answered: it is sent again
+/// (answers to the abandoned attempt are ignored).
+template <class Self>
+void outbox_down(Self self, const caf::down_msg& dm) {
+  auto& st = self->state;
+  if (dm.source != st.outbox)
+    return;
+  st.outbox = nullptr;
+  if (st.in_flight) {
+    ++st.attempt;
+    st.in_flight = false;
+    self->delayed_send(self, std::chrono::seconds{1}, atom::resume_v);
+  }
 }
 
 /// Spawn detached: SQLite calls block.

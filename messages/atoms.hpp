@@ -28,6 +28,11 @@ VIGIL_ATOM(flush, "flush")           // persist state now
 VIGIL_ATOM(shutdown, "shutdown")     // orderly stop requested
 VIGIL_ATOM(add_child, "add_child")   // supervise one more child
 VIGIL_ATOM(stop_child, "stop_child") // stop and forget a child
+VIGIL_ATOM(append, "append")         // durably add records to a stream
+VIGIL_ATOM(reject, "reject")         // a sink refused a record for good: dead-letter it
+VIGIL_ATOM(answered, "answered")     // INTERNAL: an HTTP exchange completed
+VIGIL_ATOM(unsubscribe, "unsubscr")  // leave a live stream
+VIGIL_ATOM(restore, "restore")       // hand an actor state saved by a previous run
 
 } // namespace vigil::atom
 

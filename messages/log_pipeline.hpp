@@ -80,6 +80,60 @@ typename Inspector::result_type inspect(Inspector& f, outbox_entry& x) {
   return f(caf::meta::type_name("outbox_entry"), x.seq, x.id, x.payload);
 }
 
+/// A filter over the local event store (GET /api/logs). Times are ms since the epoch.
+struct log_query {
+  int64_t since_ms = -1; // inclusive; -1: no bound
+  int64_t until_ms = -1; // exclusive; -1: no bound
+  std::string severity;  // exact, any case; empty: all
+  std::string path_contains;
+  std::string text_contains; // in the line, ASCII case-insensitive
+  uint32_t limit = 100;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_query& x) {
+  return f(caf::meta::type_name("log_query"), x.since_ms, x.until_ms, x.severity, x.path_contains,
+           x.text_contains, x.limit);
+}
+
+/// One event of the local store, with the seed's fields.
+struct log_record {
+  std::string id;
+  int64_t timestamp_ms = 0;
+  std::string node_id;
+  std::string hostname;
+  std::string system_ip;
+  std::string log_path;
+  std::string application;
+  std::string severity;
+  std::string log_line;
+  uint64_t line_number = 0;
+  uint64_t offset = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, log_record& x) {
+  return f(caf::meta::type_name("log_record"), x.id, x.timestamp_ms, x.node_id, x.hostname,
+           x.system_ip, x.log_path, x.application, x.severity, x.log_line, x.line_number, x.offset);
+}
+
+/// Depth and losses of one outbox stream.
+struct stream_status {
+  std::string name;
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  uint64_t max_bytes = 0;
+  uint64_t dropped = 0;      // oldest records deleted for room (telemetry, heartbeat)
+  uint64_t dead_letters = 0; // refused by the sink for good, kept for inspection
+  int64_t oldest_age_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, stream_status& x) {
+  return f(caf::meta::type_name("stream_status"), x.name, x.records, x.bytes, x.max_bytes,
+           x.dropped, x.dead_letters, x.oldest_age_ms);
+}
+
 /// Counters and depths of the outbox, for /status.
 struct outbox_status {
   uint64_t batches = 0;
@@ -93,13 +147,14 @@ struct outbox_status {
   uint64_t stored_events = 0;
   uint64_t storage_errors = 0;
   std::string last_error;
+  std::vector<stream_status> streams;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, outbox_status& x) {
   return f(caf::meta::type_name("outbox_status"), x.batches, x.events, x.lines, x.commits,
            x.refused_full, x.queued_records, x.queued_bytes, x.max_bytes, x.stored_events,
-           x.storage_errors, x.last_error);
+           x.storage_errors, x.last_error, x.streams);
 }
 
 /// What /status shows of the journal source.
@@ -124,10 +179,20 @@ using outbox_actor = caf::typed_actor<
     caf::replies_to<atom::ingest, log_batch>::with<uint64_t>,
     // The saved position of a source, if any: (found, position).
     caf::replies_to<atom::query, std::string>::with<bool, file_position>,
+    // Events of the local store matching the filter, newest first.
+    caf::replies_to<atom::query, log_query>::with<std::vector<log_record>>,
     // Records of `stream` with seq > after, oldest first, at most `limit`.
     caf::replies_to<atom::publish, std::string, int64_t, uint32_t>::with<std::vector<outbox_entry>>,
     // The sink confirmed these records: delete them.
     caf::reacts_to<atom::confirmed, std::string, std::vector<int64_t>>,
+    // Durably add records (seq ignored) to a stream other than "logs". Replies with how
+    // many old records were dropped for room; errc::outbox_full when refused.
+    caf::replies_to<atom::append, std::string, std::vector<outbox_entry>>::with<uint64_t>,
+    // The sink failed on these records: not due again before the given time (ms since the
+    // epoch); their attempt count grows.
+    caf::reacts_to<atom::failed, std::string, std::vector<int64_t>, int64_t>,
+    // The sink refused a record for good: moved to the dead letters with the reason.
+    caf::reacts_to<atom::reject, std::string, int64_t, std::string>,
     caf::replies_to<atom::status>::with<outbox_status>,
     // INTERNAL: commit what has been collected; prune the local event store.
     caf::reacts_to<atom::flush>, caf::reacts_to<atom::tick>, configurable>;

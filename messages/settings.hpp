@@ -104,6 +104,7 @@ struct outbox_settings {
   uint64_t alerts_max_bytes = 16ull * 1024 * 1024;
   uint64_t telemetry_max_bytes = 64ull * 1024 * 1024;
   uint64_t heartbeat_max_bytes = 1ull * 1024 * 1024;
+  uint64_t system_info_max_bytes = 1ull * 1024 * 1024;
   duration events_retention = 7 * 24h; // local event store
   uint64_t events_max_rows = 1'000'000;
 };
@@ -121,16 +122,63 @@ struct rabbitmq_settings {
   duration reconnect_max = 30s;
 };
 
-// Accepted now for the seed daemon's flags (--api-url, --heartbeat-interval); the backend
-// poster that uses them is not built yet, and the agent warns when a URL is set.
+// The HTTP backend (the seed's --api-url): heartbeats, system info, telemetry snapshots
+// and alert tickets, each a durable outbox stream posted in order with retries.
 struct backend_settings {
-  std::string url; // e.g. https://backend.example:3000; empty: no backend
+  std::string url;   // e.g. https://backend.example:3000; empty: no backend
+  std::string token; // secret: a JWT sent as "Authorization: Bearer"; refreshed before expiry
   duration heartbeat_interval = 30s;
+  duration telemetry_interval = 60s;
+  duration timeout = 10s;      // one request, connect to last byte
+  duration retry_initial = 1s; // doubled per failure of a stream, with jitter
+  duration retry_max = 5min;
+  duration token_refresh_margin = 5min; // refresh this long before the token's exp
+  std::string ca_file;
+  bool verify_peer = true;
 };
 
-// Accepted now for the seed daemon's --telemetry-interval; the collectors come later.
+// Per-user usage (SysMedic): which users are listed, and when one counts as "persistent".
+// Percentages are integers; user CPU % is of one core (a user can exceed 100).
+struct telemetry_users_settings {
+  uint32_t min_uid = 1000;           // users below this UID (system accounts) are not listed
+  std::vector<std::string> excluded; // user names never listed
+  uint32_t min_cpu_percent = 5;      // listed when reaching this CPU % or min_memory_percent;
+  uint32_t min_memory_percent = 5;   // both 0: every user is listed
+  uint32_t cpu_threshold = 80;       // a user at or above this is tracked (and status medium)
+  uint32_t memory_threshold = 80;
+  duration persistent_after = 60min; // tracked this long: persistent (status heavy)
+};
+
+// System status Light/Medium/Heavy: heavy when a value reaches its threshold (or a user is
+// persistent), medium at medium_percent of a threshold (or a user above a user threshold).
+struct telemetry_status_settings {
+  uint32_t cpu_percent = 80;
+  uint32_t memory_percent = 80;
+  uint32_t load_per_core_percent = 100; // 1-minute load ÷ logical cores, ×100
+  uint32_t medium_percent = 60;
+};
+
+// Collectors (cpu, memory, disk I/O, network every `interval`; filesystems and processes
+// every `slow_interval`) and the telemetry hub that merges them.
 struct telemetry_settings {
-  duration interval = 5s; // fast collectors
+  duration interval = 5s;        // fast collectors; at most one snapshot per interval
+  duration slow_interval = 30s;  // filesystems, processes and users
+  uint32_t top_processes = 5;    // by CPU and by memory
+  duration statvfs_timeout = 1s; // a filesystem whose statvfs takes longer is "stale"
+  telemetry_users_settings users;
+  telemetry_status_settings status;
+};
+
+// The local telemetry history (history.db in state_dir, separate from state.db): raw
+// samples for raw_retention, 1-minute averages/min/max for retention_days, written in one
+// transaction per flush_interval. The pages in use stay within max_bytes: the oldest raw
+// rows go first, then the oldest minutes.
+struct history_settings {
+  duration raw_retention = 24h;
+  uint32_t retention_days = 30; // the 1-minute tier (and resolved alerts)
+  uint64_t max_bytes = 256ull * 1024 * 1024;
+  duration flush_interval = 10s;
+  uint32_t flush_max_points = 5000; // flush sooner once this many values are pending
 };
 
 struct settings {
@@ -147,6 +195,7 @@ struct settings {
   rabbitmq_settings rabbitmq;
   backend_settings backend;
   telemetry_settings telemetry;
+  history_settings history;
 };
 
 using settings_ptr = std::shared_ptr<const settings>;

@@ -480,7 +480,7 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
 
 std::map<std::string, std::string> vigil_environment() {
   std::map<std::string, std::string> env;
-  for (auto name : {"VIGIL_RABBITMQ_URL", "VIGIL_API_TOKEN"})
+  for (auto name : {"VIGIL_RABBITMQ_URL", "VIGIL_API_TOKEN", "VIGIL_BACKEND_TOKEN"})
     if (auto v = std::getenv(name))
       env[name] = v;
   return env;
@@ -517,6 +517,8 @@ config_result load_config(const config_inputs& in) {
   };
   if (auto i = in.environment.find("VIGIL_RABBITMQ_URL"); i != in.environment.end())
     env_layer("VIGIL_RABBITMQ_URL", {{"rabbitmq", {{"url", i->second}}}});
+  if (auto i = in.environment.find("VIGIL_BACKEND_TOKEN"); i != in.environment.end())
+    env_layer("VIGIL_BACKEND_TOKEN", {{"backend", {{"token", i->second}}}});
   if (auto i = in.environment.find("VIGIL_API_TOKEN"); i != in.environment.end())
     env_layer("VIGIL_API_TOKEN",
               {{"api",
@@ -537,19 +539,17 @@ config_result load_config(const config_inputs& in) {
     return result;
   if (!layers.empty() && layers.front().kind == layer_kind::file &&
       (st = {}, ::stat(in.config_path.c_str(), &st) == 0) && (st.st_mode & 044) != 0 &&
-      (!s.rabbitmq.url.empty() || !s.api.tokens.empty())) {
+      (!s.rabbitmq.url.empty() || !s.api.tokens.empty() || !s.backend.token.empty())) {
     auto& doc = layers.front().doc;
     bool has_secret = (doc.contains("rabbitmq") && doc["rabbitmq"].contains("url") &&
                        doc["rabbitmq"]["url"].get<std::string>().find('@') != std::string::npos) ||
-                      (doc.contains("api") && doc["api"].contains("tokens"));
+                      (doc.contains("api") && doc["api"].contains("tokens")) ||
+                      (doc.contains("backend") && doc["backend"].contains("token"));
     if (has_secret)
       result.warnings.push_back(in.config_path +
                                 ": holds secrets but is readable by others; move them to " +
                                 s.secrets_file + " (mode 0600)");
   }
-  if (!s.backend.url.empty())
-    result.warnings.push_back("backend.url is set, but this version has no backend poster yet: "
-                              "no heartbeats, telemetry or alerts are posted");
   result.value = std::make_shared<const settings>(std::move(s));
   return result;
 }

@@ -141,6 +141,8 @@ void describe(Visitor& v, settings& s) {
     byte_size().range(65536, INT64_MAX));
   v("outbox.heartbeat_max_bytes", s.outbox.heartbeat_max_bytes,
     byte_size().range(65536, INT64_MAX));
+  v("outbox.system_info_max_bytes", s.outbox.system_info_max_bytes,
+    byte_size().range(65536, INT64_MAX));
   v("outbox.events_retention", s.outbox.events_retention, rules().range(1000, INT64_MAX));
   v("outbox.events_max_rows", s.outbox.events_max_rows, rules().range(100, INT64_MAX));
 
@@ -156,9 +158,40 @@ void describe(Visitor& v, settings& s) {
   v("rabbitmq.reconnect_max", s.rabbitmq.reconnect_max, rules().range(1, INT64_MAX));
 
   v("backend.url", s.backend.url);
+  v("backend.token", s.backend.token, secret());
   v("backend.heartbeat_interval", s.backend.heartbeat_interval, rules().range(1000, INT64_MAX));
+  v("backend.telemetry_interval", s.backend.telemetry_interval, rules().range(1000, INT64_MAX));
+  v("backend.timeout", s.backend.timeout, rules().range(100, INT64_MAX));
+  v("backend.retry_initial", s.backend.retry_initial, rules().range(10, INT64_MAX));
+  v("backend.retry_max", s.backend.retry_max, rules().range(10, INT64_MAX));
+  v("backend.token_refresh_margin", s.backend.token_refresh_margin, rules().range(0, INT64_MAX));
+  v("backend.ca_file", s.backend.ca_file);
+  v("backend.verify_peer", s.backend.verify_peer);
 
   v("telemetry.interval", s.telemetry.interval, rules().range(100, INT64_MAX));
+  v("telemetry.slow_interval", s.telemetry.slow_interval, rules().range(100, INT64_MAX));
+  v("telemetry.top_processes", s.telemetry.top_processes, rules().range(0, 100));
+  v("telemetry.statvfs_timeout", s.telemetry.statvfs_timeout, rules().range(10, 60000));
+  v("telemetry.users.min_uid", s.telemetry.users.min_uid);
+  v("telemetry.users.excluded", s.telemetry.users.excluded);
+  v("telemetry.users.min_cpu_percent", s.telemetry.users.min_cpu_percent, rules().range(0, 100000));
+  v("telemetry.users.min_memory_percent", s.telemetry.users.min_memory_percent,
+    rules().range(0, 100));
+  v("telemetry.users.cpu_threshold", s.telemetry.users.cpu_threshold, rules().range(1, 100000));
+  v("telemetry.users.memory_threshold", s.telemetry.users.memory_threshold, rules().range(1, 100));
+  v("telemetry.users.persistent_after", s.telemetry.users.persistent_after,
+    rules().range(1000, INT64_MAX));
+  v("telemetry.status.cpu_percent", s.telemetry.status.cpu_percent, rules().range(1, 100));
+  v("telemetry.status.memory_percent", s.telemetry.status.memory_percent, rules().range(1, 100));
+  v("telemetry.status.load_per_core_percent", s.telemetry.status.load_per_core_percent,
+    rules().range(1, 100000));
+  v("telemetry.status.medium_percent", s.telemetry.status.medium_percent, rules().range(1, 100));
+
+  v("history.raw_retention", s.history.raw_retention, rules().range(5 * 60 * 1000, INT64_MAX));
+  v("history.retention_days", s.history.retention_days, rules().range(1, 3650));
+  v("history.max_bytes", s.history.max_bytes, byte_size().range(1 << 20, INT64_MAX));
+  v("history.flush_interval", s.history.flush_interval, rules().range(100, 10 * 60 * 1000));
+  v("history.flush_max_points", s.history.flush_max_points, rules().range(1, 1000000));
 }
 
 } // namespace vigil

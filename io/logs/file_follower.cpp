@@ -392,8 +392,9 @@ void file_follower::read_lines(line_batch& out, std::size_t max_bytes, bool fina
   out.identity = identity_;
   out.begin_offset = offset_;
   // Read at most what the last fstat saw beyond our offset (plus slack for what arrived
-  // since): a quiet file costs a small read, not a large zero-filled buffer.
-  constexpr std::size_t growth_slack = 64 * 1024;
+  // since): a quiet file costs a small read, not a large zero-filled buffer. More data than
+  // the slack is left for the next read.
+  constexpr std::size_t growth_slack = 4 * 1024;
   std::size_t budget = std::max<std::size_t>(max_bytes, 1);
   if (last_size_ >= offset_)
     budget = std::min<std::size_t>(budget, last_size_ - offset_ + growth_slack);

@@ -34,6 +34,7 @@ host_info read_host_info(const std::string& route_table) {
     info.hostname = name;
   auto route_iface = default_route_interface(route_table);
   std::string first_v4;
+  std::string first_v4_interface;
   ifaddrs* addrs = nullptr;
   if (::getifaddrs(&addrs) == 0) {
     for (auto* a = addrs; a != nullptr; a = a->ifa_next) {
@@ -43,10 +44,14 @@ host_info read_host_info(const std::string& route_table) {
       auto family = a->ifa_addr->sa_family;
       if (family == AF_INET) {
         inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof buf);
-        if (first_v4.empty())
+        if (first_v4.empty()) {
           first_v4 = buf;
-        if (info.primary_ip.empty() && route_iface == a->ifa_name)
+          first_v4_interface = a->ifa_name;
+        }
+        if (info.primary_ip.empty() && route_iface == a->ifa_name) {
           info.primary_ip = buf;
+          info.primary_interface = a->ifa_name;
+        }
       } else if (family == AF_INET6) {
         inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, buf,
                   sizeof buf);
@@ -57,8 +62,10 @@ host_info read_host_info(const std::string& route_table) {
     }
     ::freeifaddrs(addrs);
   }
-  if (info.primary_ip.empty())
+  if (info.primary_ip.empty()) {
     info.primary_ip = first_v4.empty() ? "127.0.0.1" : first_v4;
+    info.primary_interface = first_v4_interface;
+  }
   return info;
 }
 

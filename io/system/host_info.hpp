@@ -12,8 +12,9 @@ namespace vigil {
 
 struct host_info {
   std::string hostname;
-  std::string primary_ip;       // IPv4 of the default-route interface, else the first non-loopback
-  std::vector<std::string> ips; // every non-loopback address, IPv4 and IPv6
+  std::string primary_ip;        // IPv4 of the default-route interface, else the first non-loopback
+  std::string primary_interface; // the interface primary_ip belongs to (empty: none)
+  std::vector<std::string> ips;  // every non-loopback address, IPv4 and IPv6
 };
 
 /// Reads the current hostname and addresses. `route_table` is /proc/net/route.

@@ -269,5 +269,40 @@ TEST(amqp_connection, broker_killed_surfaces_an_error_and_reconnect_works_after_
   poll_until_confirmed(connection, tag);
 }
 
+TEST(amqp_connection, amqps_verifies_the_broker_against_the_configured_ca) {
+  test::private_broker broker{/*tls=*/true};
+  ASSERT_FALSE(broker.tls_url().empty());
+  amqp_settings s;
+  s.url = broker.tls_url();
+  s.queue = unique_queue("tls");
+  s.connect_timeout = 30s;
+  // The throw-away CA is in no system store: verification must fail without it...
+  {
+    amqp_connection untrusted(s);
+    try {
+      untrusted.connect();
+      ADD_FAILURE() << "connected to a broker whose certificate nobody vouched for";
+    } catch (const amqp_error& e) {
+      EXPECT_EQ(e.error_kind(), amqp_error::kind::connect) << e.what();
+      EXPECT_EQ(std::string{e.what()}.find("guest:guest"), std::string::npos) << e.what();
+    }
+  }
+  // ...and succeed with it; messages are confirmed over TLS.
+  s.tls.ca_file = broker.tls_ca_file();
+  amqp_connection trusted(s);
+  trusted.connect();
+  ASSERT_TRUE(trusted.connected());
+  for (int i = 0; i < 10; ++i)
+    trusted.publish("tls-" + std::to_string(i), R"({"tls":true})");
+  for (const auto& e : poll_until_confirmed(trusted, 10))
+    EXPECT_EQ(e.type, amqp_event::kind::ack);
+  test::amqp_queue_reader reader(broker.url());
+  int received = 0;
+  while (reader.get(s.queue))
+    ++received;
+  EXPECT_EQ(received, 10);
+  trusted.close();
+}
+
 } // namespace
 } // namespace vigil

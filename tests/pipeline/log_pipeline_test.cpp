@@ -1,4 +1,5 @@
 #include "tests/pipeline/pipeline_fixture.hpp"
+#include "tests/support/http_get.hpp"
 #include "tests/support/private_broker.hpp"
 
 #include <random>
@@ -43,6 +44,43 @@ TEST_F(log_pipeline_test, error_lines_reach_the_store_exactly_once_across_rotati
   append("other.log", lines(1000, 20, 10));
   got = wait_for_stored(57);
   EXPECT_TRUE(got.contains(1000) && got.contains(1010));
+  agent->signal(SIGTERM);
+  EXPECT_EQ(agent->wait_for_exit(10s), 0);
+}
+
+TEST_F(log_pipeline_test, api_logs_answers_from_the_local_store_with_filters) {
+  append("app.log", "2024-05-01T10:00:00Z error: disk sda failed\n"
+                    "2024-05-01T11:00:00Z warning: fatal error in job 7\n"
+                    "2024-05-01T12:00:00Z error: plain\n");
+  append("other.log", "2024-05-01T12:30:00Z error: other file\n");
+  auto agent = start_agent();
+  ASSERT_EQ(wait_for_events(4).size(), 4u);
+  auto port = announced_control_port(*agent);
+  auto get = [&](const std::string& target) {
+    auto r = http_call(port, "GET", target);
+    return std::pair{r.status, nlohmann::json::parse(r.body, nullptr, false)};
+  };
+  auto [status, all] = get("/api/logs");
+  ASSERT_EQ(status, 200);
+  ASSERT_EQ(all["count"], 4);
+  EXPECT_EQ(all["events"][0]["log_line"], "2024-05-01T12:30:00Z error: other file"); // newest
+  EXPECT_EQ(all["events"][0]["timestamp"], "2024-05-01T12:30:00Z");
+  EXPECT_EQ(get("/api/logs?severity=critical").second["count"], 1);
+  EXPECT_EQ(get("/api/logs?severity=failure").second["events"][0]["log_line"],
+            "2024-05-01T10:00:00Z error: disk sda failed");
+  EXPECT_EQ(get("/api/logs?since=2024-05-01T11:00:00Z&until=2024-05-01T12:00:00Z").second["count"],
+            1);
+  EXPECT_EQ(get("/api/logs?since=1714564800000").second["count"], 2); // 12:00Z in ms
+  EXPECT_EQ(get("/api/logs?path=other").second["count"], 1);
+  EXPECT_EQ(get("/api/logs?q=JOB%207").second["count"], 1);
+  EXPECT_EQ(get("/api/logs?limit=2").second["count"], 2);
+  for (auto bad : {"/api/logs?since=yesterday", "/api/logs?severity=bad", "/api/logs?limit=0"}) {
+    auto [code, body] = get(bad);
+    EXPECT_EQ(code, 400) << bad;
+    EXPECT_EQ(body["error"], "bad request") << bad;
+    EXPECT_FALSE(body["detail"].get<std::string>().empty());
+  }
+  EXPECT_EQ(http_call(port, "POST", "/api/logs").status, 405);
   agent->signal(SIGTERM);
   EXPECT_EQ(agent->wait_for_exit(10s), 0);
 }

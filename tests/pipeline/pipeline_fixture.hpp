@@ -31,6 +31,7 @@ protected:
   // Cleared by tests that configure sources.files in the config file instead.
   std::vector<std::string> log_file_flags{"--log-file", logs + "/*.log"};
   bool from_beginning = true;
+  std::string secrets = dir / "none";
   int starts = 0;
 
   pipeline_fixture() {
@@ -70,7 +71,7 @@ protected:
                                   "--config",
                                   config,
                                   "--secrets-file",
-                                  dir / "none",
+                                  secrets,
                                   "--state-dir",
                                   state,
                                   "--control-port",

@@ -189,14 +189,9 @@ struct control_api_process_test : agent_process_test {
 
   // The agent logs its bound port (the tests ask for port 0, any free one).
   uint16_t wait_for_port(child_process& agent) {
-    EXPECT_TRUE(agent.wait_for_output("control API listening on http://127.0.0.1:", 30s))
-        << agent.output();
-    std::smatch m;
-    auto out = agent.output();
-    std::regex re{"listening on http://127\\.0\\.0\\.1:([0-9]+)"};
-    if (!std::regex_search(out, m, re))
-      return 0;
-    return static_cast<uint16_t>(std::stoi(m[1]));
+    auto port = announced_control_port(agent);
+    EXPECT_NE(port, 0) << agent.output();
+    return port;
   }
 };
 

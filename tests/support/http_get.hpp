@@ -2,8 +2,11 @@
 
 // A minimal blocking HTTP/1.0 client for tests of the real agent over loopback.
 
+#include "tests/support/child_process.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <regex>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -47,6 +50,19 @@ inline http_reply http_call(uint16_t port, const std::string& method, const std:
   if (auto p = raw.find("\r\n\r\n"); p != std::string::npos)
     reply.body = raw.substr(p + 4);
   return reply;
+}
+
+// The port the agent announced ("control API listening on ..."); tests ask for port 0.
+inline uint16_t announced_control_port(child_process& agent) {
+  if (!agent.wait_for_output("control API listening on http://127.0.0.1:",
+                             std::chrono::seconds{30}))
+    return 0;
+  std::smatch m;
+  auto out = agent.output();
+  std::regex re{"listening on http://127\\.0\\.0\\.1:([0-9]+)"};
+  if (!std::regex_search(out, m, re))
+    return 0;
+  return static_cast<uint16_t>(std::stoi(m[1]));
 }
 
 } // namespace vigil::test

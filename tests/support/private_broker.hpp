@@ -14,7 +14,9 @@ namespace vigil::test {
 // stopped (by its PID, via the script) and removed on destruction.
 class private_broker {
 public:
-  private_broker() {
+  // tls: also an amqps listener with a private CA (tls_url(), tls_ca_file()).
+  explicit private_broker(bool tls = false)
+      : tls_(tls) {
     auto base = std::filesystem::temp_directory_path() / "vigil-broker-XXXXXX";
     std::string pattern = base.string();
     if (mkdtemp(pattern.data()) == nullptr)
@@ -32,7 +34,8 @@ public:
 
   // Starts it again on the port it had (after kill()).
   void start() {
-    std::string command = script() + " start " + dir_.string();
+    std::string command =
+        (tls_ ? "VIGIL_TEST_BROKER_TLS=1 " : "") + script() + " start " + dir_.string();
     if (port_) {
       command += ' ';
       command += std::to_string(*port_);
@@ -50,7 +53,9 @@ public:
     auto pos = output.find(key);
     if (status != 0 || pos == std::string::npos)
       throw std::runtime_error("test-broker start failed: " + output);
-    url_ = output.substr(pos + key.size(), output.find('\n', pos) - pos - key.size());
+    url_ = value_of(output, key);
+    tls_url_ = value_of(output, "VIGIL_TEST_AMQPS_URL=");
+    tls_ca_file_ = value_of(output, "VIGIL_TEST_AMQPS_CA=");
     auto port_at = url_.rfind(':');
     port_ = std::stoi(url_.substr(port_at + 1));
   }
@@ -58,8 +63,16 @@ public:
   void stop() { run("stop"); }
 
   const std::string& url() const { return url_; }
+  const std::string& tls_url() const { return tls_url_; }
+  const std::string& tls_ca_file() const { return tls_ca_file_; }
 
 private:
+  static std::string value_of(const std::string& output, const std::string& key) {
+    auto pos = output.find(key);
+    if (pos == std::string::npos)
+      return {};
+    return output.substr(pos + key.size(), output.find('\n', pos) - pos - key.size());
+  }
   static std::string script() { return std::string{VIGIL_SOURCE_DIR} + "/scripts/test-broker"; }
   void run(const char* verb) {
     std::string command = script() + " " + verb + " " + dir_.string() + " >/dev/null 2>&1";
@@ -68,8 +81,11 @@ private:
     }
   }
 
+  bool tls_ = false;
   std::filesystem::path dir_;
   std::string url_;
+  std::string tls_url_;
+  std::string tls_ca_file_;
   std::optional<int> port_;
 };
 
