@@ -1,6 +1,8 @@
 #include "actors/backend_poster.hpp"
 
 #include "actors/outbox.hpp"
+#include "actors/telemetry_hub.hpp"
+#include "actors/telemetry_json.hpp"
 #include "io/http/jwt.hpp"
 #include "io/http/retry_after.hpp"
 #include "io/logs/timestamp_parser.hpp"
@@ -333,6 +335,30 @@ void check_profile(poster_pointer self) {
   });
 }
 
+// The hub's latest snapshot becomes a record of the telemetry stream (the outbox drops the
+// oldest snapshots when the stream is full: the newest matter most).
+void enqueue_snapshot(poster_pointer self) {
+  auto hub = caf::actor_cast<telemetry_hub_actor>(
+      self->home_system().registry().get(caf::atom("telemetry")));
+  if (!hub)
+    return;
+  self->request(hub, outbox_timeout, atom::query_v)
+      .then(
+          [=](const telemetry_snapshot_ptr& snapshot) {
+            if (!snapshot)
+              return;
+            auto& s = *self->state.current;
+            enqueue(self, "telemetry",
+                    s.node_id +
+                        ":telemetry:" + std::to_string(epoch_ms(std::chrono::system_clock::now())),
+                    telemetry_to_json(*snapshot).dump());
+          },
+          [=](caf::error& err) {
+            spdlog::debug("backend_poster: no telemetry snapshot: {}",
+                          self->home_system().render(err));
+          });
+}
+
 void on_tick(poster_pointer self) {
   auto& st = self->state;
   if (st.current->backend.url.empty())
@@ -341,6 +367,10 @@ void on_tick(poster_pointer self) {
   if (now >= st.next_heartbeat && find_outbox(self->home_system())) {
     st.next_heartbeat = now + st.current->backend.heartbeat_interval;
     enqueue_heartbeat(self);
+  }
+  if (now >= st.next_telemetry && find_outbox(self->home_system())) {
+    st.next_telemetry = now + st.current->backend.telemetry_interval;
+    enqueue_snapshot(self);
   }
   if (now >= st.next_profile_check && find_outbox(self->home_system())) {
     st.next_profile_check = now + profile_check_interval;

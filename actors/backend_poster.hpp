@@ -61,6 +61,7 @@ struct backend_poster_state {
   std::chrono::steady_clock::time_point next_heartbeat{};
   std::chrono::steady_clock::time_point next_profile_check{};
   std::chrono::steady_clock::time_point next_poll{};
+  std::chrono::steady_clock::time_point next_telemetry{};
   static inline const char* name = "backend_poster";
 };
 

@@ -3,6 +3,7 @@
 #include "actors/amqp_publisher.hpp"
 #include "actors/backend_poster.hpp"
 #include "actors/control_api.hpp"
+#include "actors/history_store.hpp"
 #include "actors/journal_reader.hpp"
 #include "actors/log_sources.hpp"
 #include "actors/outbox.hpp"
@@ -117,7 +118,7 @@ std::pair<int, nlohmann::json> reload_response(const config_result& r) {
 // Actors that others find by name: the registry always holds the current incarnation,
 // so a restarted outbox or supervisor is found again without re-wiring anyone.
 constexpr const char* registered_names[] = {"root",    "outbox",  "publisher", "tailers",
-                                            "journal", "backend", "telemetry"};
+                                            "journal", "backend", "telemetry", "history"};
 
 template <class Handle>
 caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
@@ -174,6 +175,11 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
       true));
   children.push_back(spec("log_sources", [&io](caf::actor_system& sys, const settings_ptr& s) {
     return caf::actor_cast<caf::actor>(sys.spawn(log_sources, s, &io));
+  }));
+  // Local telemetry history: its own SQLite file and thread; started before the hub that
+  // feeds it, so it stops (and flushes) after it.
+  children.push_back(spec("history", [](caf::actor_system& sys, const settings_ptr& s) {
+    return register_as(sys, "history", sys.spawn<caf::detached>(history, s));
   }));
   // Telemetry: the hub first (it stops last), then one collector per section.
   children.push_back(spec(

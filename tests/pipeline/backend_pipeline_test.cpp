@@ -119,6 +119,21 @@ TEST_F(backend_pipeline_test, heartbeats_and_the_system_profile_reach_the_backen
   EXPECT_EQ(agent->wait_for_exit(10s), 0);
 }
 
+TEST_F(backend_pipeline_test, telemetry_snapshots_are_posted_on_their_interval) {
+  write_token(make_jwt(std::chrono::hours{24}, "a"));
+  configure(R"(, "telemetry_interval": "1s")");
+  auto agent = start_agent();
+  auto snapshots = backend.wait_for("/api/telemetry/snapshot", 3);
+  ASSERT_GE(snapshots.size(), 3u) << agent->output();
+  auto last = json::parse(snapshots.back().body);
+  EXPECT_FALSE(last["node_id"].get<std::string>().empty());
+  EXPECT_TRUE(last.contains("cpu_usage_percent"));
+  EXPECT_TRUE(last["memory_usage_percent"].is_number()) << last.dump();
+  EXPECT_NE(snapshots[0].header("idempotency-key"), snapshots[1].header("idempotency-key"));
+  agent->signal(SIGTERM);
+  EXPECT_EQ(agent->wait_for_exit(10s), 0);
+}
+
 TEST_F(backend_pipeline_test, failures_are_retried_in_order_and_retry_after_is_honoured) {
   write_token(make_jwt(std::chrono::hours{24}, "a"));
   int calls = 0;
