@@ -287,4 +287,41 @@ TEST_F(broker_pipeline_test, full_outbox_pauses_reading_and_memory_stays_flat) {
   EXPECT_EQ(seen.size(), want.size()) << missing(want, seen);
 }
 
+TEST_F(broker_pipeline_test, a_stalled_consumer_keeps_memory_flat_while_1_gib_is_appended) {
+  // Nothing listens on port 1: every connection is refused, the outbox fills and stays full.
+  write_config(R"({"outbox": {"logs_max_bytes": 262144}})");
+  auto agent = start_agent({"--rabbitmq-url", "amqp://guest:guest@127.0.0.1:1/"});
+  append("app.log", lines(0, 50'000, 10));
+  std::this_thread::sleep_for(3s);
+  auto stored = stored_errors().size();
+  ASSERT_GT(stored, 0u);
+  ASSERT_LT(stored, 5'000u) << "the sources did not pause";
+  auto rss_before = rss_kib(agent->pid());
+  // 1 GiB more, in 64 MiB writes of 128-byte lines (10% errors), sampling memory as it grows.
+  std::string chunk;
+  for (int i = 0; chunk.size() < (64u << 20); ++i) {
+    auto line = (i % 10 == 0 ? "E" : "I") + std::to_string(i) +
+                (i % 10 == 0 ? " error: request failed " : " info: request served ");
+    line.resize(127, '.');
+    chunk += line + "\n";
+  }
+  uint64_t rss_max = rss_before;
+  {
+    std::ofstream out{logs + "/app.log", std::ios::app | std::ios::binary};
+    for (uint64_t written = 0; written < (1ull << 30); written += chunk.size()) {
+      out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+      out.flush();
+      rss_max = std::max(rss_max, rss_kib(agent->pid()));
+    }
+  }
+  std::this_thread::sleep_for(2s); // inotify and the stat sweep have seen the growth
+  rss_max = std::max(rss_max, rss_kib(agent->pid()));
+  EXPECT_EQ(stored_errors().size(), stored) << "read past a full outbox";
+  EXPECT_LT(rss_max, rss_before + 8 * 1024)
+      << "RSS grew from " << rss_before << " to " << rss_max << " KiB";
+  EXPECT_GE(std::filesystem::file_size(logs + "/app.log"), 1ull << 30);
+  agent->signal(SIGTERM);
+  EXPECT_EQ(agent->wait_for_exit(10s), 0);
+}
+
 } // namespace
