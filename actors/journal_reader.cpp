@@ -19,6 +19,7 @@ using reader_pointer = journal_reader_actor::stateful_pointer<journal_reader_sta
 
 // The checkpoint key and every event's log_path. Files are absolute paths: no clash.
 constexpr const char* source_name = "journal";
+constexpr auto tick_interval = 1s;
 // A journal that could not be opened (no permission yet, directory not there) is retried.
 constexpr auto reopen_interval = 30s;
 constexpr auto query_timeout = 60s;
@@ -211,15 +212,14 @@ void on_tick(reader_pointer self) {
 }
 
 // Idle, a tick costs one poll(2) on the journal's inotify descriptor per
-// sources.poll_interval (default 1 s: the latency of journal events); a disabled journal
-// costs nothing.
+// second (the latency of journal events); a disabled journal costs nothing.
 void schedule_tick(reader_pointer self) {
   auto& st = self->state;
   if (st.ticking || !st.current->sources.journal.enabled)
     return;
   on_tick(self);
   st.ticking = true;
-  self->delayed_send(self, st.current->sources.poll_interval, atom::tick_v);
+  self->delayed_send(self, tick_interval, atom::tick_v);
 }
 
 bool same_journal(const journal_settings& a, const journal_settings& b) {

@@ -10,7 +10,7 @@
 //                                          machine (median of N, default 200)
 //
 // Every second it reads utime+stime from /proc/PID/stat and VmRSS from /proc/PID/status, then
-// prints the median CPU % of one core over the 1 s windows, the overall average, and RSS
+// prints the median CPU % of one core over 10 s windows, the overall average, and RSS
 // min/median/max. SECONDS defaults to 300.
 
 #include "actors/cpu_collector.hpp"
@@ -80,29 +80,38 @@ double median(std::vector<double> xs) {
   return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
+// CPU time moves in clock ticks (10 ms): a 1 s window of an agent that needs a few ms per
+// second reads 0 or 1 %, so the median is taken over 10 s windows (1 s when shorter).
 void measure(int pid, int seconds, const char* what) {
+  const int window = seconds >= 20 ? 10 : 1;
   std::vector<double> cpu_percent;
   std::vector<double> rss;
-  auto previous = read_usage(pid);
-  auto first = previous;
+  auto first = read_usage(pid);
+  auto window_start = first;
   auto start = std::chrono::steady_clock::now();
-  auto last = start;
+  auto window_at = start;
+  auto last = first;
   for (int i = 1; i <= seconds; ++i) {
     std::this_thread::sleep_until(start + std::chrono::seconds{i});
-    auto now = std::chrono::steady_clock::now();
-    auto u = read_usage(pid);
-    double elapsed = std::chrono::duration<double>(now - last).count();
-    cpu_percent.push_back(100.0 * (u.cpu_seconds - previous.cpu_seconds) / elapsed);
-    rss.push_back(u.rss_mib);
-    previous = u;
-    last = now;
+    last = read_usage(pid);
+    rss.push_back(last.rss_mib);
+    if (i % window == 0) {
+      auto now = std::chrono::steady_clock::now();
+      double elapsed = std::chrono::duration<double>(now - window_at).count();
+      cpu_percent.push_back(100.0 * (last.cpu_seconds - window_start.cpu_seconds) / elapsed);
+      window_start = last;
+      window_at = now;
+    }
   }
-  double total = std::chrono::duration<double>(last - start).count();
+  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   auto [lo, hi] = std::minmax_element(rss.begin(), rss.end());
-  std::printf("%s, pid %d, %d s at 1 s intervals\n", what, pid, seconds);
-  std::printf("cpu %% of one core: median %.3f, average %.3f (%.2f cpu-s in %.0f s)\n",
-              median(cpu_percent), 100.0 * (previous.cpu_seconds - first.cpu_seconds) / total,
-              previous.cpu_seconds - first.cpu_seconds, total);
+  auto [clo, chi] = std::minmax_element(cpu_percent.begin(), cpu_percent.end());
+  std::printf("%s, pid %d, %d s\n", what, pid, seconds);
+  std::printf("cpu %% of one core: median %.3f over %d s windows (min %.3f, max %.3f); "
+              "average %.3f (%.2f cpu-s in %.0f s)\n",
+              median(cpu_percent), window, *clo, *chi,
+              100.0 * (last.cpu_seconds - first.cpu_seconds) / total,
+              last.cpu_seconds - first.cpu_seconds, total);
   std::printf("rss MiB: min %.1f, median %.1f, max %.1f\n", *lo, median(rss), *hi);
 }
 

@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Idle cost of the real vigil binary with every telemetry collector at 1 s:
-#   bench/telemetry/run_telemetry_bench.sh [--build DIR] [SECONDS]   (default 300)
+#   bench/telemetry/run_telemetry_bench.sh [--build DIR] [--interval D] [--slow-interval D]
+#                                          [SECONDS]   (default 300; intervals default 1s)
 # Starts vigil with a temporary config and state dir (no log files, no journal, no broker,
 # API on free ports), lets it settle for 5 s, then measures it with bench_telemetry --pid.
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$src/build/h-bench
 seconds=300
+interval=1s
+slow_interval=1s
 while (($#)); do
   case $1 in
   --build) build=$(cd "$2" && pwd); shift 2 ;;
+  --interval) interval=$2; shift 2 ;;
+  --slow-interval) slow_interval=$2; shift 2 ;;
   *) seconds=$1; shift ;;
   esac
 done
@@ -27,12 +32,12 @@ cat >"$work/vigil.json" <<JSON
   "log": { "level": "warn" },
   "api": { "control_port": 0, "ws_port": 0, "telemetry_ws_port": 0 },
   "sources": { "files": [], "journal": { "enabled": false } },
-  "telemetry": { "interval": "1s", "slow_interval": "1s" }
+  "telemetry": { "interval": "$interval", "slow_interval": "$slow_interval" }
 }
 JSON
 "$vigil" run --config "$work/vigil.json" 2>"$work/vigil.log" &
 pid=$!
 sleep 5
 kill -0 "$pid" || { cat "$work/vigil.log" >&2; exit 1; }
-echo "# vigil $("$vigil" version 2>/dev/null | head -1), telemetry at 1 s"
+echo "# $("$vigil" version 2>/dev/null | head -1), telemetry.interval $interval, slow_interval $slow_interval"
 "$tool" --pid "$pid" "$seconds"
