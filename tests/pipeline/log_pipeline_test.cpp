@@ -317,7 +317,9 @@ TEST_F(broker_pipeline_test, a_stalled_consumer_keeps_memory_flat_while_1_gib_is
   std::this_thread::sleep_for(2s); // inotify and the stat sweep have seen the growth
   rss_max = std::max(rss_max, rss_kib(agent->pid()));
   EXPECT_EQ(stored_errors().size(), stored) << "read past a full outbox";
-  EXPECT_LT(rss_max, rss_before + 8 * 1024)
+  // Flat against 1 GiB written: 32 MiB of slack for timers and, under AddressSanitizer,
+  // its quarantine of freed blocks (it grew by ~8 MiB there, ~0 in a release build).
+  EXPECT_LT(rss_max, rss_before + 32 * 1024)
       << "RSS grew from " << rss_before << " to " << rss_max << " KiB";
   EXPECT_GE(std::filesystem::file_size(logs + "/app.log"), 1ull << 30);
   agent->signal(SIGTERM);
