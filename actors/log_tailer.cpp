@@ -19,7 +19,6 @@ using tailer_pointer = log_tailer_actor::stateful_pointer<log_tailer_state>;
 
 // A lookup takes milliseconds; far longer means the outbox is gone.
 constexpr auto query_timeout = 60s;
-constexpr auto host_refresh_interval = 60s;
 
 std::string hex(uint64_t x) {
   char buf[17];
@@ -59,10 +58,11 @@ void report_follower_events(tailer_pointer self) {
 // A batch without events that only records where the follower stands now.
 log_batch position_only_batch(tailer_pointer self) {
   auto& st = self->state;
+  auto& host = st.host.get();
   return {st.params.path,
           st.params.application,
-          st.hostname,
-          st.system_ip,
+          host.hostname,
+          host.primary_ip,
           to_position(st.follower->position(), st.next_sequence),
           {},
           0};
@@ -89,13 +89,13 @@ void add_event(tailer_pointer self, log_batch& b, std::string_view text, severit
   auto ts = format_iso8601_utc(when);
   append_event_json(e.payload, {.id = e.id,
                                 .timestamp = ts,
-                                .system_ip = st.system_ip,
+                                .system_ip = b.system_ip,
                                 .log_path = st.params.path,
                                 .application = st.params.application,
                                 .log_line = e.log_line,
                                 .severity = e.severity,
                                 .node_id = st.current->node_id,
-                                .hostname = st.hostname,
+                                .hostname = b.hostname,
                                 .line_number = e.line_number,
                                 .offset = e.offset});
   b.events.push_back(std::move(e));
@@ -127,14 +127,11 @@ read_buffers& thread_read_buffers() {
   return buffers;
 }
 
-void refresh_host(tailer_pointer self);
-
 // Turns the lines just read into a batch of error events ending at the read position, or
 // at the start of the event still being joined.
 log_batch make_batch(tailer_pointer self, const line_batch& read) {
   auto& st = self->state;
   auto& lines = read.lines;
-  refresh_host(self);
   log_batch b = position_only_batch(self);
   b.end = to_position(read.checkpoint(), 0);
   b.lines_read = lines.size();
@@ -277,18 +274,6 @@ void ask_position(tailer_pointer self) {
           });
 }
 
-// Hostname and address may change at run time (DHCP, hostnamectl): re-read them now and then.
-void refresh_host(tailer_pointer self) {
-  auto& st = self->state;
-  auto now = std::chrono::steady_clock::now();
-  if (now - st.host_read_at < host_refresh_interval)
-    return;
-  auto host = read_host_info();
-  st.hostname = host.hostname;
-  st.system_ip = host.primary_ip;
-  st.host_read_at = now;
-}
-
 // log_sources reports changes to the file at the path (inotify, and a stat sweep as the safety
 // net); a file renamed away or not created yet is polled here until it is followed again.
 void arm_poll(tailer_pointer self) {
@@ -319,7 +304,6 @@ log_tailer(log_tailer_actor::stateful_pointer<log_tailer_state> self, log_tailer
   if (st.params.multiline)
     st.joiner.emplace(*st.params.multiline);
   st.id_prefix = st.current->node_id + ":" + hex(fnv1a(st.params.path)) + ":";
-  refresh_host(self);
   self->set_exception_handler([](std::exception_ptr& eptr) -> caf::error {
     try {
       std::rethrow_exception(eptr);

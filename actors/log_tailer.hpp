@@ -14,6 +14,7 @@
 #include "io/logs/line_classifier.hpp"
 #include "io/logs/multiline_joiner.hpp"
 #include "io/logs/timestamp_parser.hpp"
+#include "io/system/host_info.hpp"
 #include "messages/log_pipeline.hpp"
 
 #include <caf/typed_event_based_actor.hpp>
@@ -52,14 +53,12 @@ struct log_tailer_state {
   bool joiner_timer_armed = false;         // a resume is due when the pending event times out
   std::optional<log_batch> unacknowledged; // sent (or to resend) until the outbox commits it
   bool in_flight = false;
-  caf::actor_addr outbox;  // the outbox the batch in flight went to (monitored)
-  uint64_t attempt = 0;    // of sending a batch: answers to an abandoned attempt are ignored
-  bool poll_armed = false; // a tick is scheduled
-  bool opening = false;    // asked the outbox for the saved position
-  std::string id_prefix;   // node_id:source-hash:
-  std::string hostname;
-  std::string system_ip;
-  std::chrono::steady_clock::time_point host_read_at{}; // when hostname/system_ip were read
+  caf::actor_addr outbox;     // the outbox the batch in flight went to (monitored)
+  uint64_t attempt = 0;       // of sending a batch: answers to an abandoned attempt are ignored
+  bool poll_armed = false;    // a tick is scheduled
+  bool opening = false;       // asked the outbox for the saved position
+  std::string id_prefix;      // node_id:source-hash:
+  cached_host_info host;      // hostname and address may change at run time (DHCP, hostnamectl)
   uint64_t next_sequence = 0; // of the next event; restored from the checkpoint
   uint64_t lines_read = 0;
   uint64_t errors_found = 0;
