@@ -77,9 +77,13 @@ void publish(publisher_pointer self, std::vector<outbox_entry>& entries) {
   if (!entries.empty())
     wake_ticks(self);
   try {
+    std::vector<amqp_connection::message> batch;
+    batch.reserve(entries.size());
+    for (auto& e : entries)
+      batch.push_back({e.id, e.payload});
+    auto tag = st.connection->publish_batch(batch);
     for (auto& e : entries) {
-      auto tag = st.connection->publish(e.id, e.payload);
-      st.in_flight[tag] = {e.seq, e.id, false};
+      st.in_flight[tag++] = {e.seq, e.id, false};
       st.last_seq = std::max(st.last_seq, e.seq);
       ++st.counters.published;
     }

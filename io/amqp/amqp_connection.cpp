@@ -4,6 +4,10 @@
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
 
+#include <cerrno>
+#include <cstring>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 namespace vigil {
@@ -64,6 +68,79 @@ int server_reply_code(const amqp_rpc_reply_t& reply) {
   return 0;
 }
 
+// AMQP 0-9-1 wire encoding of basic.publish (method, content header, body frames), exactly
+// what amqp_basic_publish sends for the same arguments.
+class publish_encoder {
+public:
+  explicit publish_encoder(std::string& out)
+      : out_(out) {}
+
+  void message(std::string_view routing_key, std::string_view message_id, std::string_view body,
+               std::size_t frame_max) {
+    constexpr std::string_view content_type = "application/json";
+    begin_frame(AMQP_FRAME_METHOD);
+    u16(60); // basic
+    u16(40); // publish
+    u16(0);  // reserved (ticket)
+    shortstr({});
+    shortstr(routing_key);
+    u8(0x01); // mandatory, not immediate
+    end_frame();
+
+    begin_frame(AMQP_FRAME_HEADER);
+    u16(60);
+    u16(0); // weight
+    u64(body.size());
+    u16(AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_MESSAGE_ID_FLAG);
+    shortstr(content_type);
+    u8(AMQP_DELIVERY_PERSISTENT);
+    shortstr(message_id);
+    end_frame();
+
+    // A frame's payload is frame_max minus its 7-byte header and 1-byte end marker.
+    const std::size_t chunk = frame_max > 8 ? frame_max - 8 : body.size();
+    for (std::size_t at = 0; at < body.size(); at += chunk) {
+      begin_frame(AMQP_FRAME_BODY);
+      out_.append(body.substr(at, chunk));
+      end_frame();
+    }
+  }
+
+private:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v >> 8));
+    u8(static_cast<std::uint8_t>(v));
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v));
+  }
+  void u64(std::uint64_t v) {
+    u32(static_cast<std::uint32_t>(v >> 32));
+    u32(static_cast<std::uint32_t>(v));
+  }
+  void shortstr(std::string_view s) {
+    u8(static_cast<std::uint8_t>(s.size()));
+    out_.append(s);
+  }
+  void begin_frame(std::uint8_t type) {
+    u8(type);
+    u16(channel);
+    frame_start_ = out_.size();
+    u32(0); // size, patched by end_frame
+  }
+  void end_frame() {
+    auto size = static_cast<std::uint32_t>(out_.size() - frame_start_ - 4);
+    for (int i = 0; i < 4; ++i)
+      out_[frame_start_ + static_cast<std::size_t>(i)] = static_cast<char>(size >> (24 - 8 * i));
+    u8(AMQP_FRAME_END);
+  }
+
+  std::string& out_;
+  std::size_t frame_start_ = 0;
+};
+
 } // namespace
 
 std::string redact_url(std::string_view url) {
@@ -88,6 +165,7 @@ struct amqp_connection::connection_state {
   amqp_connection_state_t conn = nullptr;
   std::string password; // only to scrub it from broker or library texts
   bool socket_open = false;
+  bool plain_tcp = false; // publish_batch may write frames to the socket itself
 
   ~connection_state() {
     if (conn != nullptr)
@@ -169,6 +247,7 @@ void amqp_connection::open_connection() {
     socket = amqp_tcp_socket_new(conn);
     if (socket == nullptr)
       fail(amqp_error::kind::connect, "cannot create a TCP socket");
+    state_->plain_tcp = true;
   }
 
   timeval timeout = to_timeval(settings_.connect_timeout);
@@ -244,6 +323,62 @@ std::uint64_t amqp_connection::publish(std::string_view message_id, std::string_
         scrub("amqp " + redacted_url_ + ": publish failed: " + amqp_error_string2(rc)));
   }
   return next_tag_++;
+}
+
+std::uint64_t amqp_connection::publish_batch(std::span<const message> messages) {
+  if (!connected())
+    throw amqp_error(amqp_error::kind::not_connected,
+                     "amqp " + redacted_url_ + ": publish without an open connection");
+  auto first = next_tag_;
+  // Names longer than a short string cannot be encoded: let rabbitmq-c report them.
+  bool encodable = state_->plain_tcp && settings_.queue.size() <= 255;
+  for (auto& m : messages)
+    encodable = encodable && m.message_id.size() <= 255;
+  if (!encodable) {
+    for (auto& m : messages)
+      publish(m.message_id, m.body);
+    return first;
+  }
+  frames_.clear();
+  publish_encoder encode{frames_};
+  auto frame_max = static_cast<std::size_t>(amqp_get_frame_max(state_->conn));
+  for (auto& m : messages)
+    encode.message(settings_.queue, m.message_id, m.body, frame_max);
+  write_all(frames_);
+  next_tag_ += messages.size();
+  if (frames_.capacity() > 4 * 1024 * 1024)
+    std::string{}.swap(frames_); // a burst of huge bodies does not pin its buffer
+  return first;
+}
+
+// rabbitmq-c keeps its socket non-blocking: wait for room, bounded by the connect timeout.
+void amqp_connection::write_all(std::string_view bytes) {
+  int fd = amqp_get_sockfd(state_->conn);
+  auto lost = [&](const std::string& why) {
+    usable_ = false;
+    throw amqp_error(amqp_error::kind::connection_lost,
+                     scrub("amqp " + redacted_url_ + ": publish failed: " + why));
+  };
+  while (!bytes.empty()) {
+    auto n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd p{fd, POLLOUT, 0};
+      int ready = ::poll(&p, 1, static_cast<int>(settings_.connect_timeout.count()));
+      if (ready == 0)
+        lost("socket not writable for " + std::to_string(settings_.connect_timeout.count()) +
+             " ms");
+      if (ready < 0 && errno != EINTR)
+        lost(std::strerror(errno));
+      continue;
+    }
+    lost(n < 0 ? std::strerror(errno) : "socket closed");
+  }
 }
 
 void amqp_connection::handle_method_frame(const void* frame_ptr, std::vector<amqp_event>& events) {

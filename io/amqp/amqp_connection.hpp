@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -98,6 +99,16 @@ public:
   // Throws amqp_error (connection_lost, not_connected).
   std::uint64_t publish(std::string_view message_id, std::string_view body);
 
+  struct message {
+    std::string_view message_id;
+    std::string_view body;
+  };
+  // Publishes like publish() for each message, in order, and returns the first one's tag (the
+  // others follow consecutively). Over plain TCP the frames of the whole batch are encoded
+  // here and written with as few send() calls as the socket takes: rabbitmq-c makes three
+  // per message, which at 10,000 messages/s is most of the publisher's CPU.
+  std::uint64_t publish_batch(std::span<const message> messages);
+
   // Waits up to `timeout` for the first frame, then takes whatever else is already buffered.
   // A lost connection is reported as a connection_closed event, not thrown.
   std::vector<amqp_event> poll(std::chrono::milliseconds timeout);
@@ -117,12 +128,14 @@ private:
   [[noreturn]] void fail(amqp_error::kind kind, const std::string& message);
   std::string scrub(std::string text) const;
   void handle_method_frame(const void* frame, std::vector<amqp_event>& events);
+  void write_all(std::string_view bytes);
 
   amqp_settings settings_;
   std::string redacted_url_{};
   connection_state* state_ = nullptr;
   bool usable_ = false;
   std::uint64_t next_tag_ = 1;
+  std::string frames_{}; // publish_batch's encoding buffer, reused
 };
 
 } // namespace vigil

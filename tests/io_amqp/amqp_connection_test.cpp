@@ -140,6 +140,62 @@ TEST(amqp_connection, unroutable_mandatory_message_is_returned_then_acked) {
   EXPECT_EQ(events[1].delivery_tag, tag);
 }
 
+// publish_batch encodes the frames itself: the broker must see exactly what
+// amqp_basic_publish would have sent, including bodies split over several frames.
+TEST(amqp_connection, a_batch_arrives_in_order_with_properties_and_multi_frame_bodies) {
+  auto queue = unique_queue("batch");
+  queue_cleanup cleanup{queue};
+  auto settings = settings_for(queue);
+  settings.frame_max = 4096; // the broker's minimum: a 10 KB body spans three body frames
+  amqp_connection connection(settings);
+  connection.connect();
+  std::vector<std::string> ids, bodies;
+  for (int i = 0; i < 200; ++i) {
+    ids.push_back("node-1:batch:" + std::to_string(i));
+    bodies.push_back(i % 50 == 7 ? std::string(10'000, static_cast<char>('a' + i % 26))
+                                 : R"({"n":)" + std::to_string(i) + "}");
+  }
+  bodies[3].clear(); // an empty body has no body frame at all
+  std::vector<amqp_connection::message> batch;
+  for (int i = 0; i < 200; ++i)
+    batch.push_back({ids[static_cast<size_t>(i)], bodies[static_cast<size_t>(i)]});
+  auto first = connection.publish_batch(std::span{batch}.first(100));
+  auto second = connection.publish_batch(std::span{batch}.subspan(100));
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(second, 101u);
+  EXPECT_EQ(connection.publish("after-batch", "{}"), 201u); // tags stay in step
+  for (const auto& e : poll_until_confirmed(connection, 201))
+    EXPECT_EQ(e.type, amqp_event::kind::ack);
+
+  inspecting_client client(test::shared_broker_url());
+  for (int i = 0; i < 200; ++i) {
+    auto m = client.get(queue);
+    ASSERT_TRUE(m) << "message " << i << " missing";
+    EXPECT_EQ(m->message_id, ids[static_cast<size_t>(i)]);
+    EXPECT_EQ(m->content_type, "application/json");
+    EXPECT_EQ(m->delivery_mode, 2);
+    EXPECT_EQ(m->body, bodies[static_cast<size_t>(i)]) << "message " << i;
+  }
+  auto last = client.get(queue);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->message_id, "after-batch");
+}
+
+TEST(amqp_connection, a_batch_is_published_mandatory) {
+  auto settings = settings_for(unique_queue("batch-nowhere"));
+  settings.queue_setup = amqp_queue_setup::none;
+  amqp_connection connection(settings);
+  connection.connect();
+  std::vector<amqp_connection::message> batch{{"lost-a", "{}"}, {"lost-b", "{}"}};
+  auto first = connection.publish_batch(batch);
+  auto events = poll_until_confirmed(connection, first + 1);
+  std::vector<std::string> returned;
+  for (auto& e : events)
+    if (e.type == amqp_event::kind::returned)
+      returned.push_back(e.message_id);
+  EXPECT_EQ(returned, (std::vector<std::string>{"lost-a", "lost-b"}));
+}
+
 TEST(amqp_connection, wrong_password_is_a_clear_error_without_the_password) {
   auto url = test::shared_broker_url();
   auto scheme = url.find("://") + 3;
@@ -292,8 +348,14 @@ TEST(amqp_connection, amqps_verifies_the_broker_against_the_configured_ca) {
   amqp_connection trusted(s);
   trusted.connect();
   ASSERT_TRUE(trusted.connected());
-  for (int i = 0; i < 10; ++i)
+  for (int i = 0; i < 5; ++i)
     trusted.publish("tls-" + std::to_string(i), R"({"tls":true})");
+  // Over TLS a batch goes through rabbitmq-c message by message.
+  std::vector<std::string> ids{"tls-5", "tls-6", "tls-7", "tls-8", "tls-9"};
+  std::vector<amqp_connection::message> batch;
+  for (auto& id : ids)
+    batch.push_back({id, R"({"tls":true})"});
+  EXPECT_EQ(trusted.publish_batch(batch), 6u);
   for (const auto& e : poll_until_confirmed(trusted, 10))
     EXPECT_EQ(e.type, amqp_event::kind::ack);
   test::amqp_queue_reader reader(broker.url());
