@@ -10,6 +10,8 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace vigil {
 
 namespace {
@@ -56,6 +58,30 @@ void schedule_flush(outbox_pointer self) {
     self->send(self, atom::flush_v);
     st.flush_scheduled = true;
   }
+}
+
+// Deletes records the sink confirmed. A lost delete only sends a record again (same id), so
+// the commit skips the fsync that ingest commits pay. A failure is logged and counted: the
+// records stay and are sent again.
+void remove_confirmed(outbox_pointer self, const std::string& stream,
+                      const std::vector<int64_t>& seqs) {
+  auto& st = self->state;
+  bool relaxed = st.db->options().synchronous == sqlite_sync::full;
+  try {
+    if (relaxed)
+      st.db->set_synchronous(sqlite_sync::normal);
+    st.outbox->remove(stream, seqs);
+  } catch (const std::exception& e) {
+    ++st.counters.storage_errors;
+    spdlog::error("outbox: cannot remove confirmed records: {}", e.what());
+  }
+  if (relaxed)
+    // Should this fail, ingest commits would run without fsync: let the supervisor reopen.
+    st.db->set_synchronous(sqlite_sync::full);
+  // Room was freed: sources refused for a full stream try again now, not at their next retry.
+  for (auto& source : st.waiting)
+    caf::anon_send(caf::actor_cast<caf::actor>(source), atom::resume_v);
+  st.waiting.clear();
 }
 
 // Commits every collected batch in one transaction and answers each source.
@@ -113,7 +139,8 @@ void flush(outbox_pointer self) {
       st.counters.lines += p.batch.lines_read;
       p.promise.deliver(p.batch.end.offset);
     } else {
-      st.waiting.push_back(p.source);
+      if (std::find(st.waiting.begin(), st.waiting.end(), p.source) == st.waiting.end())
+        st.waiting.push_back(p.source);
       p.promise.deliver(caf::make_error(errc::outbox_full, "logs stream full"));
     }
   }
@@ -196,13 +223,7 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
         return out;
       },
       [=](atom::confirmed, const std::string& stream, const std::vector<int64_t>& seqs) {
-        try {
-          self->state.outbox->remove(stream, seqs);
-        } catch (const std::exception& e) {
-          // Not removed: the records are sent again later (duplicates carry the same id).
-          ++self->state.counters.storage_errors;
-          spdlog::error("outbox: cannot remove confirmed records: {}", e.what());
-        }
+        remove_confirmed(self, stream, seqs);
       },
       [=](atom::append, const std::string& stream,
           const std::vector<outbox_entry>& records) -> caf::result<uint64_t> {

@@ -177,8 +177,7 @@ sqlite_database::sqlite_database(std::filesystem::path path, sqlite_options opti
     if (!wal.step() || wal.column_text(0) != "wal")
       throw sqlite_error(describe("PRAGMA journal_mode=WAL", "WAL mode is not available", path_),
                          SQLITE_ERROR, path_);
-    execute(options_.synchronous == sqlite_sync::full ? "PRAGMA synchronous=FULL"
-                                                      : "PRAGMA synchronous=NORMAL");
+    set_synchronous(options_.synchronous);
   } catch (...) {
     statements_.clear();
     sqlite3_close_v2(db_);
@@ -271,6 +270,10 @@ std::int64_t sqlite_database::changes() const noexcept {
 
 // ---------------------------------------------------------------------------------------------
 // sqlite_transaction
+
+void sqlite_database::set_synchronous(sqlite_sync level) {
+  execute(level == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+}
 
 sqlite_transaction::sqlite_transaction(sqlite_database& db)
     : db_(db) {

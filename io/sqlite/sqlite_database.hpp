@@ -165,6 +165,10 @@ public:
   int migrate(std::span<const sqlite_migration> migrations);
   int user_version();
 
+  // Switches PRAGMA synchronous for the commits that follow (outside a transaction only:
+  // SQLite refuses the change inside one). options().synchronous keeps the configured level.
+  void set_synchronous(sqlite_sync level);
+
   bool in_transaction() const noexcept;
   std::int64_t last_insert_rowid() const noexcept;
   std::int64_t changes() const noexcept;
