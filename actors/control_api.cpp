@@ -1,8 +1,12 @@
 #include "actors/control_api.hpp"
 
 #include "actors/backend_poster.hpp"
+#include "actors/history_api.hpp"
 #include "actors/journal_reader.hpp"
+#include "actors/live_log_hub.hpp"
 #include "actors/outbox.hpp"
+#include "actors/prometheus_exposition.hpp"
+#include "actors/telemetry_feed.hpp"
 #include "io/http/http_server.hpp"
 #include "io/logs/severity.hpp"
 #include "io/logs/timestamp_parser.hpp"
@@ -139,6 +143,10 @@ json to_json(const journal_reader_status& j) {
           {"last_error", j.last_error}};
 }
 
+json to_json(const live_stream_status& s) {
+  return {{"enabled", s.enabled}, {"subscribers", s.subscribers}, {"forwarded", s.forwarded}};
+}
+
 template <class Handle>
 Handle find_named(control_pointer self, const char* name) {
   return caf::actor_cast<Handle>(self->home_system().registry().get(caf::atom_from_string(name)));
@@ -163,12 +171,73 @@ void add_status(control_pointer self, std::shared_ptr<json> body, const char* na
           [=](caf::error&) { next(); });
 }
 
+// "websocket": live sessions of this process and the state of both streams.
+void add_websocket_status(control_pointer self, std::shared_ptr<json> body,
+                          http_responder respond) {
+  (*body)["websocket"] = {{"sessions", ws_session_count()}, {"streams", json::object()}};
+  auto streams = std::make_shared<json>(json::object());
+  add_status<live_log_hub_actor, live_stream_status>(self, streams, "live_logs", "live_logs", [=] {
+    add_status<telemetry_feed_actor, live_stream_status>(
+        self, streams, "telem_feed", "telemetry", [=] {
+          (*body)["websocket"]["streams"] = *streams;
+          respond(json_response(200, *body));
+        });
+  });
+}
+
+// POST /control {"command": "start_livelogs" | "stop_livelogs" | "start_telemetry" |
+// "stop_telemetry"}: the seed's stream switches (docs/websocket-protocol.md).
+void control_streams(control_pointer self, const http_request& req, http_responder respond) {
+  auto body = json::parse(req.body, nullptr, false);
+  std::string command;
+  if (!body.is_discarded() && body.is_object() && body.contains("command") &&
+      body["command"].is_string())
+    command = body["command"].get<std::string>();
+  bool logs = command == "start_livelogs" || command == "stop_livelogs";
+  bool telemetry = command == "start_telemetry" || command == "stop_telemetry";
+  if (!logs && !telemetry)
+    return respond(json_error_response(
+        400, "bad request",
+        "expected {\"command\": \"start_livelogs\" | \"stop_livelogs\" | \"start_telemetry\" | "
+        "\"stop_telemetry\"}"));
+  bool start = command.rfind("start_", 0) == 0;
+  auto answer = [=](bool running) {
+    spdlog::info("control: {} ({} {})", command, logs ? "live logs" : "telemetry",
+                 running ? "running" : "stopped");
+    respond(json_response(200, {{"status", "ok"},
+                                {"command", command},
+                                {"stream", logs ? "live_logs" : "telemetry"},
+                                {"running", running}}));
+  };
+  auto failed = [=](caf::error& err) {
+    respond(json_error_response(503, "unavailable", self->home_system().render(err)));
+  };
+  auto& sys = self->home_system();
+  if (logs) {
+    auto hub = find_live_log_hub(sys);
+    if (!hub)
+      return respond(json_error_response(503, "unavailable", "the live logs hub is restarting"));
+    if (start)
+      self->request(hub, 5s, atom::enable_v).then(answer, failed);
+    else
+      self->request(hub, 5s, atom::disable_v).then(answer, failed);
+  } else {
+    auto feed = find_telemetry_feed(sys);
+    if (!feed)
+      return respond(json_error_response(503, "unavailable", "the telemetry stream is restarting"));
+    if (start)
+      self->request(feed, 5s, atom::enable_v).then(answer, failed);
+    else
+      self->request(feed, 5s, atom::disable_v).then(answer, failed);
+  }
+}
+
 void add_component_status(control_pointer self, std::shared_ptr<json> body,
                           http_responder respond) {
   add_status<outbox_actor, outbox_status>(self, body, "outbox", "outbox", [=] {
     add_status<backend_poster_actor, backend_status>(self, body, "backend", "backend", [=] {
       add_status<journal_reader_actor, journal_reader_status>(
-          self, body, "journal", "journal", [=] { respond(json_response(200, *body)); });
+          self, body, "journal", "journal", [=] { add_websocket_status(self, body, respond); });
     });
   });
 }
@@ -336,6 +405,18 @@ void route(control_pointer self, const http_request& req, http_responder respond
     if (!is_get)
       return method_not_allowed();
     answer_logs(self, req, std::move(respond));
+  } else if (p == "/api/history") {
+    if (!is_get)
+      return method_not_allowed();
+    answer_history(self, req, std::move(respond));
+  } else if (p == "/metrics") {
+    if (!is_get)
+      return method_not_allowed();
+    answer_metrics(self, std::move(respond));
+  } else if (p == "/control") {
+    if (req.method != "POST")
+      return method_not_allowed();
+    control_streams(self, req, std::move(respond));
   } else if (p == "/api/config") {
     if (!is_get)
       return method_not_allowed();
@@ -366,16 +447,28 @@ control_api(control_api_actor::stateful_pointer<control_api_state> self,
   http_server_options opts;
   opts.bind_address = st.current->api.bind;
   opts.port = st.current->api.control_port;
+  opts.websocket_paths = control_port_ws_paths();
   auto hdl = caf::actor_cast<control_api_actor>(self);
   // Runs on an Asio thread: hand the request to the actor, never touch `self` here.
-  st.server =
-      std::make_shared<http_server>(*io, opts, [hdl](http_request req, http_responder respond) {
+  st.server = std::make_shared<http_server>(
+      *io, opts,
+      [hdl](http_request req, http_responder respond) {
         caf::anon_send(hdl, std::move(req), std::move(respond));
+      },
+      [hdl](http_request req, websocket_upgrade upgrade) {
+        caf::anon_send(hdl, std::move(req), std::move(upgrade));
       });
   spdlog::info("control API listening on http://{}:{}", st.server->bind_address(),
                st.server->port());
   return {
       [=](http_request& req, http_responder& respond) { route(self, req, std::move(respond)); },
+      [=](http_request& req, websocket_upgrade& upgrade) {
+        ++self->state.requests;
+        auto kind = control_port_ws_stream(req.path);
+        if (!kind) // not reachable: the server only offers the paths above
+          return upgrade.reject(json_error_response(404, "not found", "no stream " + req.path));
+        start_ws_session(self->home_system(), self->state.current, *kind, req, upgrade);
+      },
       [=](atom::configure, settings_ptr& s) { self->state.current = std::move(s); },
   };
 }

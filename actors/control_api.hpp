@@ -5,6 +5,7 @@
 // asking other actors. Requests authenticate with bearer tokens (scope "read" for
 // GET, "control" for changes) whenever tokens are configured.
 
+#include "actors/ws_session.hpp"
 #include "io/http/http_message.hpp"
 #include "messages/supervision.hpp"
 
@@ -31,7 +32,8 @@ struct control_api_hooks {
 };
 
 using control_api_actor =
-    caf::typed_actor<caf::reacts_to<http_request, http_responder>, // INTERNAL: from the server
+    caf::typed_actor<caf::reacts_to<http_request, http_responder>,    // INTERNAL: from the server
+                     caf::reacts_to<http_request, websocket_upgrade>, // INTERNAL: /ws upgrades
                      configurable>;
 
 struct control_api_state {
@@ -50,5 +52,5 @@ control_api(control_api_actor::stateful_pointer<control_api_state> self,
 
 } // namespace vigil
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http_request)
+// vigil::http_request is allowed in actors/ws_session.hpp (included above).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::http_responder)

@@ -1,5 +1,6 @@
 #include "actors/history_store.hpp"
 
+#include "actors/telemetry_hub.hpp"
 #include "io/sqlite/history_store.hpp"
 #include "io/sqlite/sqlite_database.hpp"
 #include "messages/errors.hpp"
@@ -17,6 +18,11 @@ using namespace std::chrono_literals;
 using history_pointer = history_actor::stateful_pointer<history_state>;
 
 constexpr auto maintenance_interval = 1min;
+// How often to look for the telemetry hub while there is none (at start, during its restart).
+constexpr auto hub_lookup_interval = 500ms;
+// A saved user-pressure run is one run with the current one only if the agent was not down
+// longer than this (or 3 × telemetry.slow_interval, if longer): a restart, not a night off.
+constexpr std::chrono::milliseconds min_restore_gap = 5min;
 
 history_retention retention_of(const settings& s) {
   return {s.history.raw_retention, std::chrono::hours{24} * s.history.retention_days,
@@ -111,6 +117,88 @@ void maintain(history_pointer self) {
   }
 }
 
+void queue_sample(history_pointer self, metric_sample sample) {
+  auto& st = self->state;
+  ++st.counters.samples;
+  st.counters.pending_points += sample.points.size();
+  st.pending.push_back(std::move(sample));
+}
+
+void flush_when_due(history_pointer self) {
+  auto& st = self->state;
+  if (st.counters.pending_points >= st.current->history.flush_max_points)
+    flush(self);
+  else if (!st.pending.empty())
+    arm_flush(self);
+}
+
+int64_t to_ms(wall_time t) {
+  return t.time_since_epoch().count();
+}
+
+wall_time from_ms(int64_t ms) {
+  return wall_time{std::chrono::milliseconds{ms}};
+}
+
+// The hub's runs as rows of persistent_users; written only when they changed.
+void save_user_pressure(history_pointer self, const std::vector<user_pressure_entry>& runs) {
+  auto& st = self->state;
+  std::vector<persistent_user> users;
+  users.reserve(runs.size());
+  for (const auto& r : runs)
+    users.push_back({r.user, to_ms(r.since), to_ms(r.last_seen), r.metric, r.peak_percent,
+                     r.sum_percent, r.samples});
+  if (users == st.saved_users)
+    return;
+  try {
+    st.store->replace_persistent_users(users);
+    st.saved_users = std::move(users);
+  } catch (const std::exception& e) {
+    record_error(self, "saving user pressure", e);
+  }
+}
+
+void schedule_hub_lookup(history_pointer self, std::chrono::milliseconds delay) {
+  auto& st = self->state;
+  if (st.subscribe_armed)
+    return;
+  st.subscribe_armed = true;
+  self->delayed_send(self, delay, atom::subscribe_v);
+}
+
+// Subscribes to the hub registered now, after handing it the saved user-pressure runs (same
+// sender, same receiver: the hub applies them before it publishes to us).
+void subscribe_to_hub(history_pointer self) {
+  auto& st = self->state;
+  st.subscribe_armed = false;
+  if (st.hub)
+    return;
+  auto hub = find_telemetry_hub(self->home_system());
+  if (!hub || hub.address() == st.dead_hub) { // none yet, or its restart is still pending
+    schedule_hub_lookup(self, hub_lookup_interval);
+    return;
+  }
+  std::vector<persistent_user> saved;
+  try {
+    saved = st.store->load_persistent_users();
+  } catch (const std::exception& e) {
+    record_error(self, "loading user pressure", e);
+  }
+  const auto& tel = st.current->telemetry;
+  auto gap = std::max<std::chrono::milliseconds>(min_restore_gap, 3 * tel.slow_interval);
+  auto restore = restorable_user_pressure(saved, st.now(), gap, tel.users.persistent_after);
+  if (!restore.users.empty())
+    spdlog::info("history: restoring {} user-pressure run(s) into the telemetry hub",
+                 restore.users.size());
+  st.saved_users = std::move(saved);
+  self->monitor(hub);
+  self->send(hub, atom::restore_v, std::move(restore));
+  self->send(hub, atom::subscribe_v, caf::actor_cast<caf::actor>(self));
+  st.hub = hub.address();
+  st.counters.hub_subscribed = true;
+  ++st.counters.hub_subscriptions;
+}
+
 caf::expected<history_aggregate> parse_aggregate(const std::string& x) {
   if (x == "avg" || x.empty())
     return history_aggregate::avg;
@@ -122,6 +210,27 @@ caf::expected<history_aggregate> parse_aggregate(const std::string& x) {
 }
 
 } // namespace
+
+user_pressure_state restorable_user_pressure(const std::vector<persistent_user>& saved,
+                                             int64_t now_ms, std::chrono::milliseconds max_gap,
+                                             std::chrono::milliseconds persistent_after) {
+  user_pressure_state out;
+  for (const auto& u : saved) {
+    if (now_ms - u.last_seen_ms > max_gap.count())
+      continue;
+    user_pressure_entry e;
+    e.user = u.user;
+    e.metric = u.metric;
+    e.since = from_ms(u.above_since_ms);
+    e.last_seen = from_ms(u.last_seen_ms);
+    e.peak_percent = u.peak_percent;
+    e.sum_percent = u.sum_percent;
+    e.samples = u.samples;
+    e.persistent = e.last_seen - e.since >= persistent_after;
+    out.users.push_back(std::move(e));
+  }
+  return out;
+}
 
 history_actor::behavior_type history(history_actor::stateful_pointer<history_state> self,
                                      settings_ptr current) {
@@ -148,19 +257,45 @@ history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<
     flush(self); // samples received before the exit are written
     self->quit(em.reason);
   });
+  self->set_down_handler([=](const caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source != st.hub)
+      return;
+    // The supervisor restarts the hub and registers the new one: subscribe to that.
+    st.dead_hub = st.hub;
+    st.hub = nullptr;
+    st.counters.hub_subscribed = false;
+    st.cursor = {};
+    schedule_hub_lookup(self, hub_lookup_interval);
+  });
   self->delayed_send(self, maintenance_interval, atom::tick_v);
+  subscribe_to_hub(self);
   spdlog::info("history: telemetry history {}", path);
   return {
       [=](atom::ingest, metric_sample& sample) {
-        auto& st = self->state;
-        ++st.counters.samples;
-        st.counters.pending_points += sample.points.size();
-        st.pending.push_back(std::move(sample));
-        if (st.counters.pending_points >= st.current->history.flush_max_points)
-          flush(self);
-        else
-          arm_flush(self);
+        queue_sample(self, std::move(sample));
+        flush_when_due(self);
       },
+      [=](atom::publish, const telemetry_snapshot_ptr& snapshot) {
+        auto& st = self->state;
+        if (!snapshot)
+          return;
+        ++st.counters.snapshots;
+        for (auto& sample : telemetry_metric_samples(*snapshot, st.cursor))
+          queue_sample(self, std::move(sample));
+        flush_when_due(self);
+        save_user_pressure(self, snapshot->user_pressure);
+      },
+      [=](atom::query) -> caf::result<std::vector<std::string>> {
+        flush(self); // names of samples received before the question too
+        try {
+          return self->state.store->metric_names();
+        } catch (const std::exception& e) {
+          record_error(self, "listing metrics", e);
+          return caf::make_error(errc::storage_failed, e.what());
+        }
+      },
+      [=](atom::subscribe) { subscribe_to_hub(self); },
       [=](atom::query, const history_query& q) -> caf::result<std::vector<history_series>> {
         auto aggregate = parse_aggregate(q.aggregate);
         if (!aggregate)
@@ -177,9 +312,14 @@ history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<
         r.aggregate = *aggregate;
         std::vector<history_series> out;
         try {
-          for (auto& x : st.store->query(r, st.now()))
-            out.push_back(
-                {std::move(x.name), std::move(x.labels), std::move(x.tier), std::move(x.points)});
+          for (auto& x : st.store->query(r, st.now())) {
+            history_series series{
+                std::move(x.name), std::move(x.labels), std::move(x.tier), std::move(x.points), {}};
+            series.buckets.reserve(x.buckets.size());
+            for (const auto& b : x.buckets)
+              series.buckets.emplace_back(b.start_ms, b.avg, b.min, b.max);
+            out.push_back(std::move(series));
+          }
         } catch (const std::exception& e) {
           record_error(self, "query", e);
           return caf::make_error(errc::storage_failed, e.what());

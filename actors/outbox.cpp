@@ -1,5 +1,6 @@
 #include "actors/outbox.hpp"
 
+#include "actors/live_log_hub.hpp"
 #include "io/sqlite/checkpoint_store.hpp"
 #include "io/sqlite/event_store.hpp"
 #include "io/sqlite/outbox_store.hpp"
@@ -138,6 +139,8 @@ void flush(outbox_pointer self) {
       st.counters.events += p.batch.events.size();
       st.counters.lines += p.batch.lines_read;
       p.promise.deliver(p.batch.end.offset);
+      // Live logs (WebSocket): the committed events, moved — the batch is done with here.
+      publish_live_logs(self->home_system(), std::move(p.batch));
     } else {
       if (std::find(st.waiting.begin(), st.waiting.end(), p.source) == st.waiting.end())
         st.waiting.push_back(p.source);

@@ -1,11 +1,13 @@
 #include "actors/telemetry_collector.hpp"
 
+#include "actors/container_collector.hpp"
 #include "actors/cpu_collector.hpp"
 #include "actors/disk_collector.hpp"
 #include "actors/filesystem_collector.hpp"
 #include "actors/memory_collector.hpp"
 #include "actors/network_collector.hpp"
 #include "actors/process_collector.hpp"
+#include "actors/service_collector.hpp"
 
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
@@ -54,6 +56,8 @@ std::vector<child_spec_ptr> telemetry_collector_specs() {
       collector_spec("network_collector", spawn_network_collector),
       collector_spec("filesystem_collector", spawn_filesystem_collector),
       collector_spec("process_collector", spawn_process_collector),
+      collector_spec("service_collector", spawn_service_collector),
+      collector_spec("container_collector", spawn_container_collector),
   };
 }
 

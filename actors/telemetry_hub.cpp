@@ -29,6 +29,10 @@ std::chrono::milliseconds section_interval(telemetry_section s, const settings& 
   case telemetry_section::filesystems:
   case telemetry_section::processes:
     return cfg.telemetry.slow_interval;
+  case telemetry_section::services:
+    return cfg.telemetry.services.interval;
+  case telemetry_section::containers:
+    return cfg.telemetry.containers.interval;
   default:
     return cfg.telemetry.interval;
   }
@@ -53,6 +57,8 @@ telemetry_snapshot_ptr build_snapshot(hub_pointer self) {
   snap->network = st.network;
   snap->filesystems = st.filesystems;
   snap->processes = st.processes;
+  snap->services = st.services;
+  snap->containers = st.containers;
   for (std::size_t i = 0; i < telemetry_section_count; ++i) {
     auto& s = st.sections[i];
     s.interval = section_interval(static_cast<telemetry_section>(i), cfg);
@@ -152,6 +158,10 @@ std::string_view telemetry_section_name(telemetry_section s) {
     return "filesystems";
   case telemetry_section::processes:
     return "processes";
+  case telemetry_section::services:
+    return "services";
+  case telemetry_section::containers:
+    return "containers";
   }
   return "unknown";
 }
@@ -295,6 +305,12 @@ telemetry_hub(telemetry_hub_actor::stateful_pointer<telemetry_hub_state> self,
         auto& st = self->state;
         track_user_pressure(st.user_pressure, x->users, x->sampled_at, st.current->telemetry);
         store(self, telemetry_section::processes, st.processes, std::move(x));
+      },
+      [=](atom::publish, services_section_ptr& x) {
+        store(self, telemetry_section::services, self->state.services, std::move(x));
+      },
+      [=](atom::publish, containers_section_ptr& x) {
+        store(self, telemetry_section::containers, self->state.containers, std::move(x));
       },
       [=](atom::failed, telemetry_section s, std::string& error) {
         self->state.sections[index_of(s)].error = std::move(error);

@@ -37,6 +37,8 @@ using telemetry_hub_actor = caf::typed_actor<
     caf::reacts_to<atom::publish, network_section_ptr>,
     caf::reacts_to<atom::publish, filesystems_section_ptr>,
     caf::reacts_to<atom::publish, processes_section_ptr>,
+    caf::reacts_to<atom::publish, services_section_ptr>,
+    caf::reacts_to<atom::publish, containers_section_ptr>,
     // From a collector: its last sample failed (the section keeps its previous data).
     caf::reacts_to<atom::failed, telemetry_section, std::string>,
     // Live snapshots: (publish, telemetry_snapshot_ptr) to the actor until it leaves or dies.
@@ -90,6 +92,8 @@ struct telemetry_hub_state {
   network_section_ptr network;
   filesystems_section_ptr filesystems;
   processes_section_ptr processes;
+  services_section_ptr services;
+  containers_section_ptr containers;
   std::array<section_state, telemetry_section_count> sections;
   std::array<std::optional<steady::time_point>, telemetry_section_count> received; // last update
   steady::time_point started{};

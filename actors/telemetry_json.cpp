@@ -218,6 +218,43 @@ json user_pressure_json(const std::vector<user_pressure_entry>& xs) {
   return out;
 }
 
+json services_json(const services_section& s) {
+  json out = json::array();
+  for (auto& x : s.services)
+    out.push_back({{"name", x.name},
+                   {"description", text_or_null(x.description)},
+                   {"status", x.status},
+                   {"load_state", x.load_state},
+                   {"active_state", x.active_state},
+                   {"sub_state", x.sub_state},
+                   {"main_pid", opt_int(x.main_pid)}});
+  return out;
+}
+
+json service_manager_json(const services_section& s) {
+  return {{"available", s.available},
+          {"reason", text_or_null(s.unavailable_reason)},
+          {"units", s.discovered ? "discovered" : "configured"}};
+}
+
+json containers_json(const containers_section& s) {
+  json out = json::array();
+  for (auto& x : s.containers)
+    out.push_back({{"id", x.id},
+                   {"name", x.name},
+                   {"image", x.image},
+                   {"state", x.state},
+                   {"status", x.status},
+                   {"created", x.created > 0 ? json(format_wall_time(
+                                                   wall_time{std::chrono::seconds{x.created}}))
+                                             : json(nullptr)}});
+  return out;
+}
+
+json container_engine_json(const containers_section& s) {
+  return {{"available", s.available}, {"reason", text_or_null(s.unavailable_reason)}};
+}
+
 template <class Ptr, class F>
 json section_or_null(const Ptr& p, F f) {
   return p ? f(*p) : json(nullptr);
@@ -282,6 +319,10 @@ json telemetry_to_json(const telemetry_snapshot& s) {
       {"processes", section_or_null(s.processes, processes_json)},
       {"users", section_or_null(s.processes, users_json)},
       {"user_pressure", user_pressure_json(s.user_pressure)},
+      {"services", section_or_null(s.services, services_json)},
+      {"service_manager", section_or_null(s.services, service_manager_json)},
+      {"containers", section_or_null(s.containers, containers_json)},
+      {"container_engine", section_or_null(s.containers, container_engine_json)},
       {"sections", std::move(sections)},
   };
 }

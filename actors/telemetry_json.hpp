@@ -4,7 +4,8 @@
 // WebSocket streams, what the API answers and what the backend poster sends. Top-level fields
 // keep the seed agents' names (ViWorks: cpu_usage_percent, memory_usage_percent,
 // disk_usage_percent, load_average.*, uptime_seconds, temperature; SysMedic: users and the
-// Light/Medium/Heavy status); the sections carry the details.
+// Light/Medium/Heavy status; ViWorks: services[] and containers[]); the sections carry the
+// details.
 
 #include "messages/telemetry.hpp"
 

@@ -33,6 +33,8 @@ VIGIL_ATOM(reject, "reject")         // a sink refused a record for good: dead-l
 VIGIL_ATOM(answered, "answered")     // INTERNAL: an HTTP exchange completed
 VIGIL_ATOM(unsubscribe, "unsubscr")  // leave a live stream
 VIGIL_ATOM(restore, "restore")       // hand an actor state saved by a previous run
+VIGIL_ATOM(enable, "enable")         // start a live stream (POST /control)
+VIGIL_ATOM(disable, "disable")       // stop a live stream (POST /control)
 
 } // namespace vigil::atom
 

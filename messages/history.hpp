@@ -5,6 +5,7 @@
 
 #include "messages/atoms.hpp"
 #include "messages/supervision.hpp"
+#include "messages/telemetry.hpp"
 
 #include <caf/meta/type_name.hpp>
 #include <caf/optional.hpp>
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -69,11 +71,13 @@ struct history_series {
   std::string labels;
   std::string tier; // "raw" or "1m"
   std::vector<std::pair<int64_t, double>> points;
+  // The same buckets with every aggregate: (bucket start ms, avg, min, max).
+  std::vector<std::tuple<int64_t, double, double, double>> buckets;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, history_series& x) {
-  return f(caf::meta::type_name("history_series"), x.name, x.labels, x.tier, x.points);
+  return f(caf::meta::type_name("history_series"), x.name, x.labels, x.tier, x.points, x.buckets);
 }
 
 /// Counters of the history actor and the size of its database, for /status.
@@ -100,6 +104,9 @@ struct history_status {
   uint64_t max_bytes = 0;
   uint64_t errors = 0;
   std::string last_error;
+  uint64_t snapshots = 0;      // telemetry snapshots received from the hub
+  bool hub_subscribed = false; // subscribed to the current telemetry hub
+  uint64_t hub_subscriptions = 0;
 };
 
 template <class Inspector>
@@ -108,17 +115,26 @@ typename Inspector::result_type inspect(Inspector& f, history_status& x) {
            x.pending_points, x.dropped_points, x.transactions, x.downsampled_rows,
            x.pruned_raw_rows, x.pruned_minute_rows, x.evicted_raw_rows, x.evicted_minute_rows,
            x.last_flush_ms, x.last_prune_ms, x.downsampled_until_ms, x.series, x.raw_rows,
-           x.minute_rows, x.used_bytes, x.file_bytes, x.max_bytes, x.errors, x.last_error);
+           x.minute_rows, x.used_bytes, x.file_bytes, x.max_bytes, x.errors, x.last_error,
+           x.snapshots, x.hub_subscribed, x.hub_subscriptions);
 }
 
 using history_actor = caf::typed_actor<
     // Fire and forget: collected in memory, written in one transaction per flush
     // (history.flush_interval, or sooner once history.flush_max_points are pending).
     caf::reacts_to<atom::ingest, metric_sample>,
+    // A telemetry snapshot from the hub (the history subscribes to the hub registered as
+    // "telemetry"): flattened into metric samples (actors/telemetry_samples) and its users'
+    // pressure runs saved for the next start.
+    caf::reacts_to<atom::publish, telemetry_snapshot_ptr>,
     // Flushes what is pending first, so a query sees every sample received before it.
     // Errors: sec::invalid_argument (unknown aggregate), errc::storage_failed.
     caf::replies_to<atom::query, history_query>::with<std::vector<history_series>>,
+    // The metric names stored, sorted.
+    caf::replies_to<atom::query>::with<std::vector<std::string>>,
     caf::replies_to<atom::status>::with<history_status>,
+    // INTERNAL: look for the current telemetry hub and subscribe to it.
+    caf::reacts_to<atom::subscribe>,
     // Write what is pending now.
     caf::reacts_to<atom::flush>,
     // INTERNAL: the flush timer of one generation (a stale timer does nothing).

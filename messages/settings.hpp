@@ -97,7 +97,7 @@ struct sources_settings {
   // Safety net besides inotify (lost events, file systems without it): every tailed file
   // is stat()ed this often; 100 files at 1 s cost half the idle budget.
   duration poll_interval = 5s;
-  duration rescan_interval = 10s;    // glob re-expansion
+  duration rescan_interval = 10s; // glob re-expansion
   journal_settings journal;
 };
 
@@ -160,8 +160,26 @@ struct telemetry_status_settings {
   uint32_t medium_percent = 60;
 };
 
+// systemd units over D-Bus (ViWorks' services list), read every `interval`.
+struct telemetry_services_settings {
+  bool enabled = true;
+  std::vector<std::string> units; // "nginx" or "nginx.service"; empty: well-known ones found
+  duration interval = 30s;
+  std::string bus_address; // D-Bus address, e.g. "unix:path=/run/x"; empty: the system bus
+  duration timeout = 5s;   // one D-Bus call; at most 8 s (the supervisor's stop deadline is 10 s)
+};
+
+// Docker containers from the Engine API on its unix socket, read every `interval`.
+struct telemetry_containers_settings {
+  bool enabled = true;
+  std::string socket = "/var/run/docker.sock";
+  duration interval = 30s;
+  duration timeout = 5s; // one request, connect to last byte; at most 8 s (as above)
+};
+
 // Collectors (cpu, memory, disk I/O, network every `interval`; filesystems and processes
-// every `slow_interval`) and the telemetry hub that merges them.
+// every `slow_interval`; services and containers on their own intervals) and the telemetry
+// hub that merges them.
 struct telemetry_settings {
   duration interval = 5s;        // fast collectors; at most one snapshot per interval
   duration slow_interval = 30s;  // filesystems, processes and users
@@ -169,6 +187,8 @@ struct telemetry_settings {
   duration statvfs_timeout = 1s; // a filesystem whose statvfs takes longer is "stale"
   telemetry_users_settings users;
   telemetry_status_settings status;
+  telemetry_services_settings services;
+  telemetry_containers_settings containers;
 };
 
 // The local telemetry history (history.db in state_dir, separate from state.db): raw

@@ -207,12 +207,52 @@ struct processes_section {
   std::vector<user_entry> users; // after the telemetry.users filters
 };
 
+// --- service_collector: systemd units over D-Bus (sd-bus) -----------------------------------
+
+struct service_entry {
+  std::string name; // unit, e.g. "nginx.service"
+  std::string description;
+  std::string status;       // running, stopped, failed, starting, stopping, not-found
+  std::string load_state;   // systemd's: loaded, not-found, masked, ...
+  std::string active_state; // systemd's: active, inactive, failed, activating, ...
+  std::string sub_state;    // systemd's: running, exited, dead, failed, auto-restart, ...
+  std::optional<std::uint32_t> main_pid; // services with a main process only
+};
+
+struct services_section {
+  wall_time sampled_at{};
+  bool available = false;         // false: no systemd reachable (or disabled); not an error
+  std::string unavailable_reason; // why not available
+  bool discovered = false;        // the units were found, not configured (telemetry.services.units)
+  std::vector<service_entry> services;
+};
+
+// --- container_collector: Docker Engine API on its unix socket ----------------------------------
+
+struct container_entry {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::string state;  // Docker's: created, running, paused, restarting, removing, exited, dead
+  std::string status; // Docker's text: "Up 2 hours", "Exited (0) 3 days ago"
+  std::int64_t created = 0; // seconds since the epoch
+};
+
+struct containers_section {
+  wall_time sampled_at{};
+  bool available = false;         // false: no engine at the socket (or disabled); not an error
+  std::string unavailable_reason; // why not available
+  std::vector<container_entry> containers;
+};
+
 using cpu_section_ptr = std::shared_ptr<const cpu_section>;
 using memory_section_ptr = std::shared_ptr<const memory_section>;
 using disk_io_section_ptr = std::shared_ptr<const disk_io_section>;
 using network_section_ptr = std::shared_ptr<const network_section>;
 using filesystems_section_ptr = std::shared_ptr<const filesystems_section>;
 using processes_section_ptr = std::shared_ptr<const processes_section>;
+using services_section_ptr = std::shared_ptr<const services_section>;
+using containers_section_ptr = std::shared_ptr<const containers_section>;
 
 // --- the merged snapshot -------------------------------------------------------------------------
 
@@ -224,8 +264,10 @@ enum class telemetry_section : std::uint8_t {
   network,
   filesystems,
   processes,
+  services,
+  containers,
 };
-constexpr std::size_t telemetry_section_count = 6;
+constexpr std::size_t telemetry_section_count = 8;
 
 struct section_state {
   std::optional<wall_time> updated_at; // nullopt: never received
@@ -269,6 +311,8 @@ struct telemetry_snapshot {
   network_section_ptr network;
   filesystems_section_ptr filesystems;
   processes_section_ptr processes;
+  services_section_ptr services;
+  containers_section_ptr containers;
   std::array<section_state, telemetry_section_count> sections;
   std::vector<user_pressure_entry> user_pressure; // users currently above a threshold
   system_status status;
@@ -285,6 +329,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::disk_io_section_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::network_section_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::filesystems_section_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::processes_section_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::services_section_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::containers_section_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::telemetry_snapshot_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::user_pressure_state)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::telemetry_section)

@@ -5,12 +5,15 @@
 #include "actors/control_api.hpp"
 #include "actors/history_store.hpp"
 #include "actors/journal_reader.hpp"
+#include "actors/live_log_hub.hpp"
 #include "actors/log_sources.hpp"
 #include "actors/outbox.hpp"
 #include "actors/supervisor.hpp"
 #include "actors/systemd_watchdog.hpp"
 #include "actors/telemetry_collector.hpp"
+#include "actors/telemetry_feed.hpp"
 #include "actors/telemetry_hub.hpp"
+#include "actors/ws_listener.hpp"
 #include "io/system/node_identity.hpp"
 #include "io/system/systemd_notify.hpp"
 #include "runtime/logging.hpp"
@@ -117,8 +120,9 @@ std::pair<int, nlohmann::json> reload_response(const config_result& r) {
 
 // Actors that others find by name: the registry always holds the current incarnation,
 // so a restarted outbox or supervisor is found again without re-wiring anyone.
-constexpr const char* registered_names[] = {"root",    "outbox",  "publisher", "tailers",
-                                            "journal", "backend", "telemetry", "history"};
+constexpr const char* registered_names[] = {"root",      "outbox",    "publisher", "tailers",
+                                            "journal",   "backend",   "telemetry", "history",
+                                            "live_logs", "telem_feed"};
 
 template <class Handle>
 caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
@@ -196,6 +200,14 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
   children.push_back(spec("journal_reader", [](caf::actor_system& sys, const settings_ptr& s) {
     return register_as(sys, "journal", sys.spawn(journal_reader, s));
   }));
+  // Live streams for WebSocket clients: the outbox feeds "live_logs" after each commit; the
+  // telemetry feed joins the hub only while sessions watch.
+  children.push_back(spec("live_logs", [](caf::actor_system& sys, const settings_ptr&) {
+    return register_as(sys, "live_logs", sys.spawn(live_log_hub));
+  }));
+  children.push_back(spec("telemetry_feed", [](caf::actor_system& sys, const settings_ptr&) {
+    return register_as(sys, "telem_feed", sys.spawn(telemetry_feed));
+  }));
   children.push_back(std::make_shared<child_spec>(child_spec{
       "control_api", [&io, &reloader](caf::actor_system& sys, const settings_ptr& s) {
         control_api_hooks hooks;
@@ -205,6 +217,11 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
         };
         return caf::actor_cast<caf::actor>(sys.spawn(control_api, &io, s, std::move(hooks)));
       }}));
+  // The seeds' WebSocket ports (8755 live logs, 8756 telemetry); stopped first on shutdown,
+  // which closes their sessions.
+  children.push_back(spec("ws_listener", [&io](caf::actor_system& sys, const settings_ptr& s) {
+    return caf::actor_cast<caf::actor>(sys.spawn(ws_listener, &io, s, ws_session_options{}));
+  }));
   if (auto interval = watchdog_interval()) {
     children.push_back(std::make_shared<child_spec>(child_spec{
         "systemd_watchdog", [iv = *interval](caf::actor_system& sys, const settings_ptr&) {

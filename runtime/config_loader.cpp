@@ -434,6 +434,15 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
                        std::to_string(p) + " is used twice)");
   if (s.state_dir.empty())
     errors.push_back("state_dir: must not be empty");
+  if (auto& sock = s.telemetry.containers.socket; sock.empty() || sock[0] != '/')
+    errors.push_back("telemetry.containers.socket: must be an absolute path, not \"" + sock + "\"");
+  else if (sock.size() >= 108) // sockaddr_un::sun_path
+    errors.push_back("telemetry.containers.socket: a unix socket path must be shorter than 108 "
+                     "bytes");
+  if (auto& bus = s.telemetry.services.bus_address;
+      !bus.empty() && bus.find(':') == std::string::npos)
+    errors.push_back("telemetry.services.bus_address: \"" + bus +
+                     "\" is not a D-Bus address (e.g. unix:path=/run/dbus/system_bus_socket)");
   if (s.supervision.backoff_initial > s.supervision.backoff_max)
     errors.push_back("supervision.backoff_initial: must not exceed supervision.backoff_max");
   for (size_t i = 0; i < s.sources.files.size(); ++i) {

@@ -186,6 +186,16 @@ void describe(Visitor& v, settings& s) {
   v("telemetry.status.load_per_core_percent", s.telemetry.status.load_per_core_percent,
     rules().range(1, 100000));
   v("telemetry.status.medium_percent", s.telemetry.status.medium_percent, rules().range(1, 100));
+  v("telemetry.services.enabled", s.telemetry.services.enabled);
+  v("telemetry.services.units", s.telemetry.services.units);
+  v("telemetry.services.interval", s.telemetry.services.interval, rules().range(1000, INT64_MAX));
+  v("telemetry.services.bus_address", s.telemetry.services.bus_address);
+  v("telemetry.services.timeout", s.telemetry.services.timeout, rules().range(100, 8000));
+  v("telemetry.containers.enabled", s.telemetry.containers.enabled);
+  v("telemetry.containers.socket", s.telemetry.containers.socket);
+  v("telemetry.containers.interval", s.telemetry.containers.interval,
+    rules().range(1000, INT64_MAX));
+  v("telemetry.containers.timeout", s.telemetry.containers.timeout, rules().range(100, 8000));
 
   v("history.raw_retention", s.history.raw_retention, rules().range(5 * 60 * 1000, INT64_MAX));
   v("history.retention_days", s.history.retention_days, rules().range(1, 3650));

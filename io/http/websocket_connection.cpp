@@ -47,9 +47,12 @@ void websocket_connection::start(beast::tcp_stream stream,
   timeouts.idle_timeout = options_.idle_timeout;
   timeouts.keep_alive_pings = true;
   ws_->set_option(timeouts);
-  ws_->set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
-    response.set(beast::http::field::server, "vigil");
-  }));
+  ws_->set_option(websocket::stream_base::decorator(
+      [subprotocol = callbacks_.subprotocol](websocket::response_type& response) {
+        response.set(beast::http::field::server, "vigil");
+        if (!subprotocol.empty())
+          response.set(beast::http::field::sec_websocket_protocol, subprotocol);
+      }));
   ws_->read_message_max(options_.max_incoming_message_bytes);
   ws_->async_accept(upgrade_request,
                     [self = shared_from_this()](beast::error_code ec) { self->on_handshake(ec); });

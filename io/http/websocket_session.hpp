@@ -30,6 +30,9 @@ struct websocket_callbacks {
   // idle timeout, server stop). The callbacks are released right after it, which breaks
   // reference cycles through captured session pointers.
   std::function<void(std::string reason)> on_close;
+  // Answered as Sec-WebSocket-Protocol when not empty: a browser that offered subprotocols
+  // (e.g. "bearer.<token>") fails the connection unless the server picks one of them.
+  std::string subprotocol{};
 };
 
 // An accepted WebSocket connection. Every member is safe to call from any thread and never

@@ -67,6 +67,24 @@ CREATE TABLE persistent_users (
   metric         TEXT    NOT NULL
 ) WITHOUT ROWID;
 )sql"},
+    // The hub tracks a run per (user, metric) with its peak and average: v1 kept one row per
+    // user. Runs saved by v1 are kept without their statistics.
+    {2, R"sql(
+ALTER TABLE persistent_users RENAME TO persistent_users_v1;
+CREATE TABLE persistent_users (
+  user           TEXT    NOT NULL,
+  metric         TEXT    NOT NULL,
+  above_since_ms INTEGER NOT NULL,
+  last_seen_ms   INTEGER NOT NULL,
+  peak_percent   REAL    NOT NULL DEFAULT 0,
+  sum_percent    REAL    NOT NULL DEFAULT 0,
+  samples        INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user, metric)
+) WITHOUT ROWID;
+INSERT INTO persistent_users(user, metric, above_since_ms, last_seen_ms)
+  SELECT user, metric, above_since_ms, last_seen_ms FROM persistent_users_v1;
+DROP TABLE persistent_users_v1;
+)sql"},
 };
 
 std::int64_t floor_minute(std::int64_t ms) {
@@ -360,10 +378,21 @@ std::vector<history_result> history_store::query(const history_request& request,
     stmt->bind(1, ids[i]).bind(2, request.from_ms).bind(3, request.to_ms).bind(4, step);
     if (!raw)
       stmt->bind(5, downsampled_until_);
-    while (stmt->step())
+    while (stmt->step()) {
       r.points.emplace_back(stmt->column_int64(0), stmt->column_double(column));
+      r.buckets.push_back({stmt->column_int64(0), stmt->column_double(1), stmt->column_double(2),
+                           stmt->column_double(3)});
+    }
   }
   return results;
+}
+
+std::vector<std::string> history_store::metric_names() {
+  auto stmt = db_.cached("SELECT DISTINCT name FROM series ORDER BY name");
+  std::vector<std::string> names;
+  while (stmt->step())
+    names.push_back(stmt->column_text(0));
+  return names;
 }
 
 history_stats history_store::stats() {
@@ -437,19 +466,36 @@ bool history_store::remove_alert(std::string_view id) {
 }
 
 void history_store::upsert_persistent_user(const persistent_user& u) {
-  auto stmt = db_.cached("INSERT OR REPLACE INTO persistent_users(user, above_since_ms, "
-                         "last_seen_ms, metric) VALUES(?1, ?2, ?3, ?4)");
-  stmt->bind(1, u.user).bind(2, u.above_since_ms).bind(3, u.last_seen_ms).bind(4, u.metric).run();
+  auto stmt = db_.cached(
+      "INSERT OR REPLACE INTO persistent_users(user, above_since_ms, last_seen_ms, metric, "
+      "peak_percent, sum_percent, samples) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  stmt->bind(1, u.user)
+      .bind(2, u.above_since_ms)
+      .bind(3, u.last_seen_ms)
+      .bind(4, u.metric)
+      .bind(5, u.peak_percent)
+      .bind(6, u.sum_percent)
+      .bind(7, static_cast<std::int64_t>(u.samples))
+      .run();
 }
 
 std::vector<persistent_user> history_store::load_persistent_users() {
-  auto stmt = db_.cached(
-      "SELECT user, above_since_ms, last_seen_ms, metric FROM persistent_users ORDER BY user");
+  auto stmt = db_.cached("SELECT user, above_since_ms, last_seen_ms, metric, peak_percent, "
+                         "sum_percent, samples FROM persistent_users ORDER BY user, metric");
   std::vector<persistent_user> users;
   while (stmt->step())
-    users.push_back(
-        {stmt->column_text(0), stmt->column_int64(1), stmt->column_int64(2), stmt->column_text(3)});
+    users.push_back({stmt->column_text(0), stmt->column_int64(1), stmt->column_int64(2),
+                     stmt->column_text(3), stmt->column_double(4), stmt->column_double(5),
+                     static_cast<std::uint32_t>(stmt->column_int64(6))});
   return users;
+}
+
+void history_store::replace_persistent_users(const std::vector<persistent_user>& users) {
+  sqlite_transaction tx(db_);
+  db_.cached("DELETE FROM persistent_users")->run();
+  for (const auto& u : users)
+    upsert_persistent_user(u);
+  tx.commit();
 }
 
 bool history_store::remove_persistent_user(std::string_view user) {

@@ -9,7 +9,8 @@
 // (series_id, time), so a query by series and time range is one index range scan.
 // Time is never read from a clock here: callers pass timestamps and `now`.
 //
-// Also holds the alerts and persistent-users tables (filled by the alert rules).
+// Also holds the alerts table (filled by the alert rules) and the persistent-users table (the
+// telemetry hub's user-pressure runs, saved by the history actor).
 
 #include "io/sqlite/sqlite_database.hpp"
 
@@ -66,11 +67,22 @@ struct history_request {
   history_aggregate aggregate = history_aggregate::avg;
 };
 
+// One bucket with all three aggregates of its values.
+struct history_bucket {
+  std::int64_t start_ms = 0;
+  double avg = 0;
+  double min = 0;
+  double max = 0;
+
+  bool operator==(const history_bucket&) const = default;
+};
+
 struct history_result {
   std::string name{};
   std::string labels{};
   std::string tier{};                                    // "raw" or "1m"
   std::vector<std::pair<std::int64_t, double>> points{}; // (bucket start ms, value), ascending
+  std::vector<history_bucket> buckets{};                 // the same buckets, every aggregate
 };
 
 struct history_prune_result {
@@ -114,12 +126,16 @@ struct alert_record {
   bool operator==(const alert_record&) const = default;
 };
 
-// A user whose processes stay above a threshold (persistent-user detection).
+// A user whose processes stay above a threshold (persistent-user detection): one run per
+// (user, metric), as the telemetry hub tracks it, so that a restart keeps its start.
 struct persistent_user {
   std::string user{};
   std::int64_t above_since_ms = 0;
   std::int64_t last_seen_ms = 0;
   std::string metric{};
+  double peak_percent = 0;
+  double sum_percent = 0; // of the samples, for the average
+  std::uint32_t samples = 0;
 
   bool operator==(const persistent_user&) const = default;
 };
@@ -176,6 +192,9 @@ public:
 
   std::vector<history_result> query(const history_request& request, std::int64_t now_ms);
 
+  // Distinct metric names of the stored series, sorted.
+  std::vector<std::string> metric_names();
+
   history_stats stats();
   std::uint64_t used_bytes();
 
@@ -187,8 +206,12 @@ public:
   bool remove_alert(std::string_view id);
 
   void upsert_persistent_user(const persistent_user& user);
+  // Ordered by user, then metric.
   std::vector<persistent_user> load_persistent_users();
+  // Every run of the user (all metrics).
   bool remove_persistent_user(std::string_view user);
+  // The table becomes exactly `users`, in one transaction.
+  void replace_persistent_users(const std::vector<persistent_user>& users);
 
 private:
   std::int64_t series_id(std::string_view name, std::string_view labels);

@@ -1,5 +1,6 @@
 #include "io/http/http_server.hpp"
 #include "tests/io_http/io_http_test_support.hpp"
+#include "tests/io_http/ws_test_client.hpp"
 
 #include <boost/beast/websocket.hpp>
 #include <gtest/gtest.h>
@@ -11,69 +12,8 @@ namespace vigil {
 namespace {
 
 using namespace vigil::testing;
+using test::ws_client;
 namespace websocket = beast::websocket;
-
-// A WebSocket client whose every operation has a deadline.
-class ws_client {
-public:
-  ws_client(std::uint16_t port, const std::string& target,
-            std::map<std::string, std::string> headers = {}, int receive_buffer = 0)
-      : ws_(runner_.io) {
-    auto& socket = ws_.next_layer();
-    socket.open(tcp::v4());
-    if (receive_buffer > 0)
-      socket.set_option(asio::socket_base::receive_buffer_size(receive_buffer));
-    socket.connect({asio::ip::make_address("127.0.0.1"), port});
-    ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& request) {
-      for (auto& [name, value] : headers)
-        request.set(name, value);
-    }));
-    handshake_error = run([&](auto handler) {
-      ws_.async_handshake(handshake_response, "127.0.0.1", target, handler);
-    });
-  }
-
-  void send(const std::string& text) {
-    auto ec = run([&](auto handler) { ws_.async_write(asio::buffer(text), handler); });
-    if (ec)
-      throw beast::system_error(ec);
-  }
-
-  // The next text message, or the error that ended the stream.
-  beast::error_code read(std::string& out) {
-    buffer_.clear();
-    auto ec = run([&](auto handler) { ws_.async_read(buffer_, handler); });
-    out = beast::buffers_to_string(buffer_.data());
-    return ec;
-  }
-
-  std::string read_text() {
-    std::string out;
-    auto ec = read(out);
-    if (ec)
-      throw beast::system_error(ec);
-    return out;
-  }
-
-  void close() {
-    run([&](auto handler) { ws_.async_close(websocket::close_code::normal, handler); });
-  }
-
-  std::string close_reason() const { return std::string(ws_.reason().reason.c_str()); }
-
-  beast::error_code handshake_error;
-  websocket::response_type handshake_response;
-
-private:
-  template <class Start>
-  beast::error_code run(Start start) {
-    return runner_.run(start, [&] { ws_.next_layer().close(); });
-  }
-
-  bounded_runner runner_;
-  websocket::stream<tcp::socket> ws_;
-  beast::flat_buffer buffer_;
-};
 
 http_response not_found(http_request) {
   return json_error_response(404, "not_found", "");
@@ -137,9 +77,9 @@ TEST(WebSocket, EchoesText) {
                      }};
   ws_client client{server.port(), "/ws"};
   ASSERT_FALSE(client.handshake_error) << client.handshake_error.message();
-  client.send("hello");
+  client.send_text("hello");
   EXPECT_EQ(client.read_text(), "echo:hello");
-  client.send("again");
+  client.send_text("again");
   EXPECT_EQ(client.read_text(), "echo:again");
   EXPECT_EQ(book.at(0)->request().path, "/ws");
   client.close();
@@ -283,12 +223,12 @@ TEST(WebSocket, ServerCloseSendsReasonAndStopEndsSessions) {
   ASSERT_TRUE(wait_until([&] { return book.size() == 2; }));
   book.at(0)->close("bye");
   std::string text;
-  EXPECT_EQ(first.read(text), websocket::error::closed);
+  EXPECT_EQ(first.read_raw(text), websocket::error::closed);
   EXPECT_EQ(first.close_reason(), "bye");
   EXPECT_TRUE(wait_until([&] { return book.closed == 1; }));
 
   server.stop();
-  EXPECT_TRUE(second.read(text)); // connection ended
+  EXPECT_TRUE(second.read_raw(text)); // connection ended
   EXPECT_TRUE(wait_until([&] { return book.closed == 2; }));
   std::lock_guard lock{book.mutex};
   EXPECT_EQ(book.close_reasons[1], "server stopped");

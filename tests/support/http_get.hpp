@@ -14,8 +14,16 @@
 namespace vigil::test {
 
 struct http_reply {
-  int status = 0; // 0: no connection
+  int status = 0;      // 0: no connection
+  std::string headers; // the status line and headers, as received
   std::string body;
+
+  // The value of a header (case-insensitive name), "" when absent.
+  std::string header(const std::string& name) const {
+    std::regex re{"\r\n" + name + ":[ \t]*([^\r\n]*)", std::regex::icase};
+    std::smatch m;
+    return std::regex_search(headers, m, re) ? std::string{m[1]} : std::string{};
+  }
 };
 
 inline http_reply http_call(uint16_t port, const std::string& method, const std::string& path,
@@ -47,8 +55,10 @@ inline http_reply http_call(uint16_t port, const std::string& method, const std:
   ::close(fd);
   if (raw.rfind("HTTP/1.", 0) == 0 && raw.size() > 12)
     reply.status = std::stoi(raw.substr(9, 3));
-  if (auto p = raw.find("\r\n\r\n"); p != std::string::npos)
+  if (auto p = raw.find("\r\n\r\n"); p != std::string::npos) {
+    reply.headers = raw.substr(0, p);
     reply.body = raw.substr(p + 4);
+  }
   return reply;
 }
 

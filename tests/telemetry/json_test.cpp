@@ -35,11 +35,30 @@ telemetry_snapshot fixture_snapshot() {
   snap.network = two_round_section<network_sampler>(m).second;
   snap.filesystems = test::fixture_filesystems(m);
   snap.processes = two_round_section<process_sampler>(m).second;
+  auto services = std::make_shared<services_section>();
+  services->sampled_at = test::wall1;
+  services->available = true;
+  services->discovered = true;
+  services->services = {{"nginx.service", "A high performance web server", "running", "loaded",
+                         "active", "running", 1234},
+                        {"postgresql@15-main.service", "PostgreSQL Cluster 15-main", "failed",
+                         "loaded", "failed", "failed", std::nullopt}};
+  snap.services = services;
+  auto containers = std::make_shared<containers_section>();
+  containers->sampled_at = test::wall1;
+  containers->unavailable_reason =
+      "cannot connect to /var/run/docker.sock: No such file or directory";
+  snap.containers = containers;
   for (std::size_t i = 0; i < telemetry_section_count; ++i) {
-    auto slow = i == static_cast<std::size_t>(telemetry_section::filesystems) ||
-                i == static_cast<std::size_t>(telemetry_section::processes);
+    auto section = static_cast<telemetry_section>(i);
+    auto slow =
+        section == telemetry_section::filesystems || section == telemetry_section::processes;
     snap.sections[i].updated_at = test::wall1;
     snap.sections[i].interval = slow ? s.telemetry.slow_interval : s.telemetry.interval;
+    if (section == telemetry_section::services)
+      snap.sections[i].interval = s.telemetry.services.interval;
+    if (section == telemetry_section::containers)
+      snap.sections[i].interval = s.telemetry.containers.interval;
   }
   // The disk collector failed once and its data went stale.
   auto& disk = snap.sections[static_cast<std::size_t>(telemetry_section::disk_io)];
@@ -94,15 +113,24 @@ TEST(telemetry_json, seed_field_names_are_at_the_top_level) {
   EXPECT_EQ(j.at("user_pressure").at(0).at("since"), "2024-12-31T23:55:05.000Z");
   EXPECT_EQ(j.at("user_pressure").at(0).at("duration_seconds"), 300);
   EXPECT_EQ(j.at("sections").at("disk_io").at("stale"), true);
+  // ViWorks: services[] and containers[]
+  EXPECT_EQ(j.at("services").at(0).at("name"), "nginx.service");
+  EXPECT_EQ(j.at("services").at(0).at("status"), "running");
+  EXPECT_EQ(j.at("services").at(0).at("main_pid"), 1234);
+  EXPECT_EQ(j.at("services").at(1).at("status"), "failed");
+  EXPECT_EQ(j.at("service_manager").at("available"), true);
+  EXPECT_EQ(j.at("containers"), nlohmann::json::array());
+  EXPECT_EQ(j.at("container_engine").at("available"), false);
 }
 
 TEST(telemetry_json, an_empty_snapshot_has_nulls_not_missing_keys) {
   telemetry_snapshot snap;
   snap.timestamp = test::wall0;
   auto j = telemetry_to_json(snap);
-  for (auto key : {"cpu_usage_percent", "memory_usage_percent", "disk_usage_percent",
-                   "load_average", "uptime_seconds", "temperature", "cpu", "memory", "disk_io",
-                   "network", "filesystems", "processes", "users"}) {
+  for (auto key :
+       {"cpu_usage_percent", "memory_usage_percent", "disk_usage_percent", "load_average",
+        "uptime_seconds", "temperature", "cpu", "memory", "disk_io", "network", "filesystems",
+        "processes", "users", "services", "service_manager", "containers", "container_engine"}) {
     ASSERT_TRUE(j.contains(key)) << key;
     EXPECT_TRUE(j.at(key).is_null()) << key;
   }

@@ -99,7 +99,7 @@ TEST(live_machine, the_telemetry_tree_publishes_a_complete_snapshot) {
   st.telemetry.slow_interval = 400ms;
   auto s = std::make_shared<const settings>(st);
   auto children = telemetry_collector_specs();
-  ASSERT_EQ(children.size(), 6u);
+  ASSERT_EQ(children.size(), 8u); // six /proc collectors, services, containers
   children.insert(children.begin(),
                   std::make_shared<child_spec>(
                       child_spec{"hub", [](caf::actor_system& sys, const settings_ptr& s) {
