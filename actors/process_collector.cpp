@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace vigil {
@@ -50,6 +51,31 @@ void process_sampler::configure(const settings& s) {
   summary_options_ = process_summary_options_from(s);
 }
 
+void process_sampler::refresh_published(proc::process_summary& summary) {
+  // The walk reuses cached command lines and uids; the few processes shown are read again so
+  // that a title rewritten in place or a setuid shows at once.
+  auto& procs = current_.processes;
+  auto update = [&](proc::process_usage& p) {
+    auto it = std::lower_bound(
+        procs.begin(), procs.end(), p.pid,
+        [](const proc::process_info& info, std::int32_t pid) { return info.pid < pid; });
+    if (it == procs.end() || it->pid != p.pid)
+      return;
+    if (std::find(refreshed_.begin(), refreshed_.end(), p.pid) == refreshed_.end()) {
+      if (!table_.refresh(*it))
+        return;
+      refreshed_.push_back(p.pid);
+    }
+    p.user = it->user;
+    p.cmdline = it->cmdline;
+  };
+  refreshed_.clear();
+  for (auto& p : summary.top_by_cpu)
+    update(p);
+  for (auto& p : summary.top_by_memory)
+    update(p);
+}
+
 processes_section_ptr process_sampler::sample(wall_time now,
                                               std::chrono::steady_clock::time_point t) {
   table_.read(current_);
@@ -62,6 +88,7 @@ processes_section_ptr process_sampler::sample(wall_time now,
   auto summary = proc::summarize_processes(previous_, current_,
                                            std::chrono::duration<double>(t - *previous_at_),
                                            memory_total, summary_options_);
+  refresh_published(summary);
   auto out = std::make_shared<processes_section>();
   out->sampled_at = now;
   out->total = summary.processes;

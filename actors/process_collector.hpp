@@ -10,7 +10,9 @@
 #include "io/proc/memory_info.hpp"
 #include "io/proc/process_table.hpp"
 
+#include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace vigil {
 
@@ -25,12 +27,15 @@ public:
   processes_section_ptr sample(wall_time now, std::chrono::steady_clock::time_point t);
 
 private:
+  void refresh_published(proc::process_summary& summary);
+
   proc::process_table_reader table_;
   proc::memory_info_reader memory_;
   proc::process_summary_options summary_options_;
   proc::process_snapshot previous_;
   proc::process_snapshot current_;
   std::optional<std::chrono::steady_clock::time_point> previous_at_;
+  std::vector<std::int32_t> refreshed_; // pids refreshed for the current section
 };
 
 // The filters of telemetry.users and telemetry.top_processes as io/proc takes them.

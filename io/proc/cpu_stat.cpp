@@ -2,6 +2,7 @@
 
 #include "io/proc/text_scan.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <unistd.h>
 
@@ -113,7 +114,8 @@ std::optional<cpu_percentages> cpu_percentages_between(const cpu_times& a, const
   p.steal = steal * scale;
   p.guest = guest_all * scale;
   p.idle = idle * scale;
-  p.usage = (total - idle - iowait) * scale;
+  // Rounding can put a fully busy interval a hair above 100 (3 * (100 / 3)).
+  p.usage = std::min(100.0, (total - idle - iowait) * scale);
   return p;
 }
 

@@ -37,13 +37,8 @@ int proc_file_reader::read_fd(int fd, std::string_view& out, std::size_t max_byt
         *truncated = true;
       break;
     }
-    if (used == buffer_.size()) {
-      try {
-        buffer_.resize(buffer_.size() * 2);
-      } catch (...) {
-        return ENOMEM;
-      }
-    }
+    if (!make_room(used))
+      return ENOMEM;
     std::size_t want = buffer_.size() - used;
     if (want > max_bytes - used)
       want = max_bytes - used;
@@ -61,6 +56,17 @@ int proc_file_reader::read_fd(int fd, std::string_view& out, std::size_t max_byt
   return 0;
 }
 
+bool proc_file_reader::make_room(std::size_t used) noexcept {
+  if (used < buffer_.size())
+    return true;
+  try {
+    buffer_.resize(buffer_.size() * 2);
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 int proc_file_reader::read_at(int dir_fd, const char* relative, std::string_view& out,
                               std::size_t max_bytes, bool* truncated) noexcept {
   int fd;
@@ -72,6 +78,26 @@ int proc_file_reader::read_at(int dir_fd, const char* relative, std::string_view
   int error = read_fd(fd, out, max_bytes, truncated);
   ::close(fd);
   return error;
+}
+
+int proc_file_reader::reread(int fd, std::string_view& out) noexcept {
+  std::size_t used = 0;
+  for (;;) {
+    if (!make_room(used))
+      return ENOMEM;
+    std::size_t want = buffer_.size() - used;
+    ssize_t n = ::pread(fd, buffer_.data() + used, want, static_cast<off_t>(used));
+    if (n < 0) {
+      if (errno == EINTR)
+        continue;
+      return errno;
+    }
+    used += static_cast<std::size_t>(n);
+    if (static_cast<std::size_t>(n) < want)
+      break; // saves the second syscall that would return 0
+  }
+  out = std::string_view{buffer_.data(), used};
+  return 0;
 }
 
 std::optional<std::string_view> proc_file_reader::read_if_exists(const std::string& path) {

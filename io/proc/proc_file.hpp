@@ -38,10 +38,17 @@ public:
               std::size_t max_bytes = std::numeric_limits<std::size_t>::max(),
               bool* truncated = nullptr) noexcept;
 
+  // The whole open file `fd`, read with pread from offset 0: /proc regenerates a file read at
+  // offset 0, so a /proc file kept open can be re-read with one syscall per sample. A short
+  // read ends it (a /proc seq file fills the request when it can). Never throws: 0 or the errno.
+  int reread(int fd, std::string_view& out) noexcept;
+
   std::size_t capacity() const { return buffer_.size(); }
 
 private:
   int read_fd(int fd, std::string_view& out, std::size_t max_bytes, bool* truncated) noexcept;
+  // Doubles the buffer when `used` bytes fill it; false when memory runs out.
+  bool make_room(std::size_t used) noexcept;
 
   std::vector<char> buffer_; // size() is the capacity; only the prefix read is meaningful
 };

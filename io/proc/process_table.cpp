@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/resource.h>
 #include <system_error>
 #include <unistd.h>
 
@@ -116,6 +117,24 @@ bool vanished(int error) {
   return error == ENOENT || error == ESRCH;
 }
 
+int open_at(int dir_fd, const char* relative) {
+  int fd;
+  do
+    fd = ::openat(dir_fd, relative, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  while (fd < 0 && errno == EINTR);
+  return fd < 0 ? -errno : fd;
+}
+
+// openat, pread until a short read, close: one syscall fewer than read_at.
+int read_whole_at(proc_file_reader& file, int dir_fd, const char* relative, std::string_view& out) {
+  int fd = open_at(dir_fd, relative);
+  if (fd < 0)
+    return -fd;
+  int error = file.reread(fd, out);
+  ::close(fd);
+  return error;
+}
+
 } // namespace
 
 process_table_reader::process_table_reader(const std::filesystem::path& root,
@@ -123,7 +142,19 @@ process_table_reader::process_table_reader(const std::filesystem::path& root,
     : proc_path_(path_under(root, "proc"))
     , uptime_path_(path_under(root, "proc/uptime"))
     , stat_path_(path_under(root, "proc/stat"))
-    , options_(std::move(options)) {}
+    , options_(std::move(options)) {
+  // Leaves most descriptors to the rest of the agent (sockets, files).
+  max_open_stat_files_ = options_.max_open_stat_files;
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    max_open_stat_files_ =
+        std::min<std::size_t>(max_open_stat_files_, static_cast<std::size_t>(limit.rlim_cur / 4));
+}
+
+process_table_reader::~process_table_reader() {
+  for (auto& [pid, cached] : cache_)
+    close_stat(cached);
+}
 
 const std::string& process_table_reader::user_name(std::uint32_t uid) {
   if (auto it = users_.find(uid); it != users_.end())
@@ -170,22 +201,48 @@ void process_table_reader::clean_command_line(std::string_view raw, bool truncat
   }
 }
 
-bool process_table_reader::read_process(int proc_fd, const char* pid_name, process_info& info) {
+void process_table_reader::close_stat(cached_process& cached) {
+  if (cached.stat_fd >= 0) {
+    ::close(cached.stat_fd);
+    cached.stat_fd = -1;
+    --open_stat_files_;
+  }
+}
+
+bool process_table_reader::read_stat(int proc_fd, const char* pid_name, cached_process& cached,
+                                     process_info& info) {
+  std::string_view text;
+  if (cached.stat_fd >= 0) {
+    // An open /proc file stays bound to its process: once that exits the read fails (ESRCH)
+    // even if the pid is reused, so the file is reopened by name below.
+    if (file_.reread(cached.stat_fd, text) == 0 && parse_stat(text, info))
+      return true;
+    close_stat(cached);
+  }
+  char path[64];
+  std::snprintf(path, sizeof path, "%s/stat", pid_name);
+  int fd = open_at(proc_fd, path);
+  if (fd < 0)
+    return false; // vanished (ENOENT/ESRCH) or unreadable
+  bool ok = file_.reread(fd, text) == 0 && parse_stat(text, info); // empty: being torn down
+  if (ok && open_stat_files_ < max_open_stat_files_) {
+    cached.stat_fd = fd;
+    ++open_stat_files_;
+  } else {
+    ::close(fd);
+  }
+  return ok;
+}
+
+bool process_table_reader::read_details(int proc_fd, const char* pid_name, process_info& info,
+                                        bool command_line) {
   char path[64];
   std::string_view text;
-
-  std::snprintf(path, sizeof path, "%s/stat", pid_name);
-  if (file_.read_at(proc_fd, path, text) != 0 || !parse_stat(text, info))
-    return false; // vanished (ENOENT/ESRCH), unreadable or being torn down
-  info.rss_bytes *= static_cast<std::uint64_t>(page_size_or(options_.page_size));
-  long ticks = ticks_or(options_.clock_ticks_per_second);
-  info.start_time = static_cast<double>(boot_time_ > 0 ? boot_time_ : 0) +
-                    static_cast<double>(info.start_ticks) / static_cast<double>(ticks);
-
   std::snprintf(path, sizeof path, "%s/status", pid_name);
-  if (file_.read_at(proc_fd, path, text) != 0 || !parse_status_uid(text, info.uid))
+  if (read_whole_at(file_, proc_fd, path, text) != 0 || !parse_status_uid(text, info.uid))
     return false;
-  info.user = user_name(info.uid);
+  if (!command_line)
+    return true;
 
   info.cmdline.clear();
   info.cmdline_truncated = false;
@@ -199,6 +256,72 @@ bool process_table_reader::read_process(int proc_fd, const char* pid_name, proce
     if (error == 0)
       clean_command_line(text, truncated, info);
   }
+  return true;
+}
+
+bool process_table_reader::read_process(int proc_fd, const char* pid_name, process_info& info) {
+  std::int32_t pid = 0;
+  if (!parse_integer(std::string_view{pid_name}, pid))
+    return false;
+  auto& cached = cache_[pid];
+  cached.seen = walk_;
+  if (!read_stat(proc_fd, pid_name, cached, info))
+    return false;
+  info.rss_bytes *= static_cast<std::uint64_t>(page_size_or(options_.page_size));
+  long ticks = ticks_or(options_.clock_ticks_per_second);
+  info.start_time = static_cast<double>(boot_time_ > 0 ? boot_time_ : 0) +
+                    static_cast<double>(info.start_ticks) / static_cast<double>(ticks);
+
+  bool fresh = !cached.valid || cached.start_ticks != info.start_ticks || cached.name != info.name;
+  unsigned every = options_.detail_refresh_walks;
+  bool due = every > 0 && (walk_ + static_cast<std::uint64_t>(pid)) % every == 0;
+  if (fresh || due) {
+    cached.valid = false;
+    if (!read_details(proc_fd, pid_name, info, fresh))
+      return false;
+    cached.start_ticks = info.start_ticks;
+    cached.name = info.name;
+    cached.uid = info.uid;
+    if (fresh) {
+      cached.cmdline = info.cmdline;
+      cached.cmdline_truncated = info.cmdline_truncated;
+    }
+    cached.valid = true;
+  } else {
+    info.uid = cached.uid;
+  }
+  if (!fresh) {
+    info.cmdline = cached.cmdline;
+    info.cmdline_truncated = cached.cmdline_truncated;
+  }
+  info.user = user_name(info.uid);
+  return true;
+}
+
+bool process_table_reader::refresh(process_info& info) {
+  auto it = cache_.find(info.pid);
+  if (it == cache_.end() || !it->second.valid || it->second.start_ticks != info.start_ticks)
+    return false;
+  // Files opened below the directory's descriptor belong to the process it was opened for
+  // (or fail once that exits), so the start time checked in stat holds for status and cmdline.
+  auto dir_path = proc_path_ + '/' + std::to_string(info.pid);
+  int dir_fd = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0)
+    return false;
+  process_info fresh;
+  std::string_view text;
+  bool ok = read_whole_at(file_, dir_fd, "stat", text) == 0 && parse_stat(text, fresh) &&
+            fresh.start_ticks == info.start_ticks && read_details(dir_fd, ".", fresh, true);
+  ::close(dir_fd);
+  if (!ok)
+    return false;
+  auto& cached = it->second;
+  cached.uid = info.uid = fresh.uid;
+  info.user = user_name(info.uid);
+  info.cmdline = std::move(fresh.cmdline);
+  info.cmdline_truncated = fresh.cmdline_truncated;
+  cached.cmdline = info.cmdline;
+  cached.cmdline_truncated = info.cmdline_truncated;
   return true;
 }
 
@@ -224,6 +347,7 @@ void process_table_reader::read(process_snapshot& out) {
   DIR* dir = ::opendir(proc_path_.c_str());
   if (!dir)
     throw std::system_error(errno, std::generic_category(), "cannot list " + proc_path_);
+  ++walk_;
   int proc_fd = ::dirfd(dir);
   std::size_t count = 0;
   try {
@@ -240,6 +364,15 @@ void process_table_reader::read(process_snapshot& out) {
     throw;
   }
   ::closedir(dir);
+  // Processes no longer listed are gone: bounded by the live processes.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.seen != walk_) {
+      close_stat(it->second);
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   out.processes.resize(count);
   auto by_pid = [](const process_info& a, const process_info& b) { return a.pid < b.pid; };
   if (!std::is_sorted(out.processes.begin(), out.processes.end(), by_pid))

@@ -46,12 +46,25 @@ struct process_table_options {
   long page_size = 0;              // 0: sysconf(_SC_PAGESIZE)
   // uid → name; empty: getpwuid_r. Answers are cached. std::nullopt: shown as the number.
   std::function<std::optional<std::string>(std::uint32_t uid)> user_name;
+  // The uid and command line of a process are read when it is first seen (new pid, or a reused
+  // pid with another start time) and cached; later walks read only /proc/[pid]/stat. Both are
+  // read again when comm changes (exec, PR_SET_NAME); the uid also every detail_refresh_walks
+  // walks (spread over the walks by pid; 0: never), which bounds how long a setuid without exec
+  // goes unseen. A command line rewritten in place (setproctitle) stays as first read until
+  // refresh() is called for that process (process_sampler does for those it publishes).
+  unsigned detail_refresh_walks = 10;
+  // /proc/[pid]/stat files kept open between walks (one pread per process instead of
+  // open/read/close), at most this many and at most a quarter of RLIMIT_NOFILE. 0: none.
+  std::size_t max_open_stat_files = 2048;
 };
 
 class process_table_reader {
 public:
   explicit process_table_reader(const std::filesystem::path& root = "/",
                                 process_table_options options = {});
+  ~process_table_reader();
+  process_table_reader(const process_table_reader&) = delete;
+  process_table_reader& operator=(const process_table_reader&) = delete;
 
   // Walks root/proc. Processes that vanish during the walk (ENOENT/ESRCH) or whose stat/status
   // cannot be read are skipped silently. Reuses the strings and vector of `out`. Throws
@@ -59,11 +72,36 @@ public:
   void read(process_snapshot& out);
   process_snapshot read();
 
+  // Reads the uid (and user) and command line of a process of the last walk again, if it is
+  // still the one that started at info.start_ticks, and updates the cache; false otherwise
+  // (`info` is then unchanged). For the few processes a caller shows, so that those are current
+  // whatever the refresh policy.
+  bool refresh(process_info& info);
+
   // Cached uid → name.
   const std::string& user_name(std::uint32_t uid);
 
+  // Processes whose uid and command line are cached (those of the last walk), and how many
+  // stat files are held open.
+  std::size_t cached_processes() const { return cache_.size(); }
+  std::size_t open_stat_files() const { return open_stat_files_; }
+
 private:
+  struct cached_process {
+    std::uint64_t start_ticks = 0;
+    std::string name; // comm when the details were read: a change means exec or a rename
+    std::uint32_t uid = 0;
+    std::string cmdline;
+    bool cmdline_truncated = false;
+    bool valid = false;     // uid and cmdline were read for this start_ticks
+    std::uint64_t seen = 0; // last walk that listed the pid
+    int stat_fd = -1;       // /proc/[pid]/stat kept open, or -1
+  };
+
   bool read_process(int proc_fd, const char* pid_name, process_info& info);
+  bool read_stat(int proc_fd, const char* pid_name, cached_process& cached, process_info& info);
+  bool read_details(int proc_fd, const char* pid_name, process_info& info, bool command_line);
+  void close_stat(cached_process& cached);
   void clean_command_line(std::string_view raw, bool truncated, process_info& info);
 
   std::string proc_path_;
@@ -73,6 +111,10 @@ private:
   proc_file_reader file_;
   std::int64_t boot_time_ = -1; // btime, read once
   std::unordered_map<std::uint32_t, std::string> users_;
+  std::unordered_map<std::int32_t, cached_process> cache_; // by pid
+  std::uint64_t walk_ = 0;
+  std::size_t max_open_stat_files_ = 0;
+  std::size_t open_stat_files_ = 0;
 };
 
 // Per-process CPU % over the interval, aligned with current.processes: 100 = one CPU fully

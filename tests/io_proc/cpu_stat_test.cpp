@@ -128,6 +128,16 @@ TEST(cpu_stat, guest_above_user_from_unsynchronised_reads_is_clamped) {
   EXPECT_DOUBLE_EQ(p->usage, 10.0);
 }
 
+// 11 busy ticks of 11: 11 * (100 / 11) is 100.00000000000001 in doubles.
+TEST(cpu_stat, a_fully_busy_interval_is_exactly_100_not_above) {
+  auto a = times(100, 0, 0, 100, 0, 0, 0, 0, 0, 0);
+  auto b = times(108, 0, 3, 100, 0, 0, 0, 0, 0, 0);
+  auto p = cpu_percentages_between(a, b);
+  ASSERT_TRUE(p);
+  EXPECT_LE(p->usage, 100.0);
+  EXPECT_DOUBLE_EQ(p->usage, 100.0);
+}
+
 TEST(cpu_stat, counters_going_backwards_give_no_value) {
   auto a = times(1000, 0, 500, 5000, 10, 0, 0, 0, 0, 0);
   EXPECT_FALSE(cpu_percentages_between(a, times(10, 0, 5, 60, 0, 0, 0, 0, 0, 0)));

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string>
 #include <system_error>
+#include <unistd.h>
 
 namespace vigil::proc {
 namespace {
@@ -28,6 +29,33 @@ TEST(proc_file, reads_a_file_larger_than_the_buffer_whole_and_keeps_the_grown_bu
   EXPECT_GE(reader.capacity(), content.size());
   fx.write("small", "abc");
   EXPECT_EQ(reader.read((fx.root() / "small").string()), "abc");
+}
+
+TEST(proc_file, reread_reads_an_open_file_again_from_the_start) {
+  test::proc_fixture fx;
+  fx.write("f", "first");
+  int fd = ::open((fx.root() / "f").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  proc_file_reader reader{64};
+  std::string_view text;
+  ASSERT_EQ(reader.reread(fd, text), 0);
+  EXPECT_EQ(text, "first");
+  std::string big(1000, 'x'); // larger than the buffer: it grows
+  fx.write("f", big);
+  ASSERT_EQ(reader.reread(fd, text), 0);
+  EXPECT_EQ(text, big);
+  ::close(fd);
+
+  fd = ::open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(reader.reread(fd, text), 0);
+    EXPECT_EQ(text.substr(0, std::to_string(::getpid()).size() + 2),
+              std::to_string(::getpid()) + " (");
+    EXPECT_EQ(text.back(), '\n'); // whole line each time
+  }
+  ::close(fd);
+  EXPECT_EQ(reader.reread(-1, text), EBADF);
 }
 
 TEST(proc_file, missing_file_throws_naming_it_or_is_nullopt_when_allowed) {

@@ -188,6 +188,172 @@ TEST(process_table, a_secret_is_never_shown_whatever_the_cap) {
   }
 }
 
+const process_info* find_pid(const process_snapshot& snap, int pid) {
+  for (const auto& p : snap.processes)
+    if (p.pid == pid)
+      return &p;
+  return nullptr;
+}
+
+// Three processes; the uid and cmdline of each are cached after the first walk.
+struct cache_fixture {
+  test::proc_fixture fx;
+  process_table_options options = fixture_options();
+  cache_fixture() {
+    fx.write("proc/uptime", "100.0 100.0\n");
+    add_process(fx, 5, "app", 'S', 1000, 1, 1, 1, 50, 1, "app\0--mode=a\0"sv);
+    add_process(fx, 6, "db", 'S', 0, 1, 1, 1, 60, 1, "db\0"sv);
+    add_process(fx, 7, "web", 'S', 0, 1, 1, 1, 70, 1, "web\0"sv);
+    options.detail_refresh_walks = 0;
+  }
+  // The same process (same start time and comm) with another uid and command line.
+  void rewrite_details(int pid, std::uint32_t uid, std::string_view cmdline) const {
+    auto dir = "proc/" + std::to_string(pid) + "/";
+    fx.write(dir + "status", status_text("x", uid));
+    fx.write(dir + "cmdline", cmdline);
+  }
+};
+
+TEST(process_table_cache, a_steady_walk_keeps_the_uid_and_cmdline_first_read) {
+  cache_fixture c;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read();
+  ASSERT_EQ(snap.processes.size(), 3u);
+  c.rewrite_details(5, 0, "other\0"sv);
+  add_process(c.fx, 6, "db", 'R', 0, 90, 9, 3, 60, 7, "db\0"sv); // stat changes are read
+  reader.read(snap);
+  ASSERT_EQ(snap.processes.size(), 3u);
+  EXPECT_EQ(snap.processes[0].uid, 1000u);
+  EXPECT_EQ(snap.processes[0].user, "alice");
+  EXPECT_EQ(snap.processes[0].cmdline, "app --mode=a");
+  EXPECT_EQ(snap.processes[1].state, 'R');
+  EXPECT_EQ(snap.processes[1].cpu_ticks, 99u);
+  EXPECT_EQ(snap.processes[1].threads, 3u);
+  EXPECT_EQ(snap.processes[1].rss_bytes, 7u * 4096);
+
+  // Only stat is read: a process whose status and cmdline are gone is still listed.
+  c.fx.remove("proc/7/status");
+  c.fx.remove("proc/7/cmdline");
+  reader.read(snap);
+  ASSERT_EQ(snap.processes.size(), 3u);
+  EXPECT_EQ(snap.processes[2].cmdline, "web");
+  EXPECT_EQ(reader.cached_processes(), 3u);
+}
+
+TEST(process_table_cache, a_reused_pid_with_another_start_time_is_read_afresh) {
+  cache_fixture c;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read();
+  // Same pid and comm, new start time: a new process.
+  add_process(c.fx, 5, "app", 'S', 0, 1, 1, 1, 999, 1, "app\0--mode=b\0"sv);
+  reader.read(snap);
+  ASSERT_EQ(snap.processes.size(), 3u);
+  EXPECT_EQ(snap.processes[0].start_ticks, 999u);
+  EXPECT_EQ(snap.processes[0].uid, 0u);
+  EXPECT_EQ(snap.processes[0].user, "root");
+  EXPECT_EQ(snap.processes[0].cmdline, "app --mode=b");
+
+  // Gone and back between walks under a new start time: the same.
+  c.fx.remove("proc/6");
+  reader.read(snap);
+  add_process(c.fx, 6, "db", 'S', 1000, 1, 1, 1, 1234, 1, "db\0--new\0"sv);
+  reader.read(snap);
+  ASSERT_EQ(snap.processes.size(), 3u);
+  EXPECT_EQ(snap.processes[1].user, "alice");
+  EXPECT_EQ(snap.processes[1].cmdline, "db --new");
+}
+
+TEST(process_table_cache, a_changed_comm_reads_uid_and_cmdline_again) {
+  cache_fixture c;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read();
+  // exec keeps the pid and start time but sets comm.
+  add_process(c.fx, 7, "nginx", 'S', 1000, 1, 1, 1, 70, 1, "nginx\0-g\0daemon off;\0"sv);
+  reader.read(snap);
+  EXPECT_EQ(snap.processes[2].name, "nginx");
+  EXPECT_EQ(snap.processes[2].user, "alice");
+  EXPECT_EQ(snap.processes[2].cmdline, "nginx -g daemon off;");
+}
+
+TEST(process_table_cache, pids_gone_from_the_walk_are_pruned_and_their_files_closed) {
+  cache_fixture c;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read();
+  EXPECT_EQ(reader.cached_processes(), 3u);
+  EXPECT_EQ(reader.open_stat_files(), 3u);
+  c.fx.remove("proc/6");
+  reader.read(snap);
+  ASSERT_EQ(snap.processes.size(), 2u);
+  EXPECT_EQ(reader.cached_processes(), 2u);
+  EXPECT_EQ(reader.open_stat_files(), 2u);
+  c.fx.remove("proc/5");
+  c.fx.remove("proc/7");
+  reader.read(snap);
+  EXPECT_TRUE(snap.processes.empty());
+  EXPECT_EQ(reader.cached_processes(), 0u);
+  EXPECT_EQ(reader.open_stat_files(), 0u);
+}
+
+TEST(process_table_cache, open_stat_files_are_bounded) {
+  for (std::size_t limit : {0u, 1u, 2u}) {
+    cache_fixture c;
+    c.options.max_open_stat_files = limit;
+    process_table_reader reader{c.fx.root(), c.options};
+    process_snapshot snap;
+    for (int walk = 0; walk < 3; ++walk) {
+      add_process(c.fx, 6, "db", 'S', 0, 1, static_cast<std::uint64_t>(walk), 1, 60, 1, "db\0"sv);
+      reader.read(snap);
+      ASSERT_EQ(snap.processes.size(), 3u);
+      EXPECT_EQ(snap.processes[1].cpu_ticks, 1u + static_cast<std::uint64_t>(walk));
+      EXPECT_EQ(reader.open_stat_files(), limit);
+    }
+  }
+}
+
+TEST(process_table_cache, the_uid_is_read_again_every_n_walks_the_cmdline_is_not) {
+  cache_fixture c;
+  c.options.detail_refresh_walks = 3;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read(); // walk 1
+  c.rewrite_details(5, 0, "rewritten\0"sv);
+  // pid 5 is due on the walks where (walk + 5) % 3 == 0: 4, 7, …
+  reader.read(snap); // 2
+  EXPECT_EQ(snap.processes[0].user, "alice");
+  reader.read(snap); // 3
+  EXPECT_EQ(snap.processes[0].user, "alice");
+  reader.read(snap); // 4
+  EXPECT_EQ(snap.processes[0].uid, 0u);
+  EXPECT_EQ(snap.processes[0].user, "root");
+  EXPECT_EQ(snap.processes[0].cmdline, "app --mode=a");
+}
+
+TEST(process_table_cache, refresh_reads_one_process_again_and_updates_the_cache) {
+  cache_fixture c;
+  process_table_reader reader{c.fx.root(), c.options};
+  auto snap = reader.read();
+  c.rewrite_details(5, 0, "app\0--password=hunter2\0"sv);
+  auto app = snap.processes[0];
+  ASSERT_TRUE(reader.refresh(app));
+  EXPECT_EQ(app.uid, 0u);
+  EXPECT_EQ(app.user, "root");
+  EXPECT_EQ(app.cmdline, "app --password=***"); // still scrubbed
+  reader.read(snap);
+  EXPECT_EQ(snap.processes[0].user, "root");
+  EXPECT_EQ(snap.processes[0].cmdline, "app --password=***");
+
+  // Another process under the pid now, or none: nothing is read.
+  add_process(c.fx, 6, "db", 'S', 1000, 1, 1, 1, 61, 1, "db2\0"sv);
+  auto db = snap.processes[1];
+  EXPECT_FALSE(reader.refresh(db));
+  EXPECT_EQ(db.cmdline, "db");
+  auto web = snap.processes[2];
+  c.fx.remove("proc/7");
+  EXPECT_FALSE(reader.refresh(web));
+  process_info unknown;
+  unknown.pid = 99;
+  EXPECT_FALSE(reader.refresh(unknown));
+}
+
 process_info proc_entry(int pid, std::uint64_t cpu, std::uint64_t start, std::uint32_t uid,
                         std::string user, char state, std::uint64_t rss, std::uint32_t threads) {
   process_info p;
@@ -326,6 +492,20 @@ TEST(process_table, real_proc_contains_this_process) {
   EXPECT_GT(self->start_time, 946684800.0);
   EXPECT_TRUE(std::is_sorted(snap.processes.begin(), snap.processes.end(),
                              [](const auto& a, const auto& b) { return a.pid < b.pid; }));
+}
+
+TEST(process_table, real_walks_keep_stat_files_open_and_refresh_self) {
+  process_table_reader reader;
+  auto snap = reader.read();
+  reader.read(snap);
+  EXPECT_GT(reader.open_stat_files(), 0u);
+  EXPECT_LE(reader.open_stat_files(), reader.cached_processes());
+  const process_info* self = find_pid(snap, ::getpid());
+  ASSERT_NE(self, nullptr);
+  auto copy = *self;
+  ASSERT_TRUE(reader.refresh(copy));
+  EXPECT_EQ(copy.uid, ::getuid());
+  EXPECT_NE(copy.cmdline.find("io_proc_tests"), std::string::npos) << copy.cmdline;
 }
 
 TEST(process_table, real_cpu_percent_of_a_busy_process) {
