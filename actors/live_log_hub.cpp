@@ -66,7 +66,8 @@ bool matches(const live_log_filter& filter, const log_batch& batch, const log_ev
 }
 
 live_log_hub_actor::behavior_type
-live_log_hub(live_log_hub_actor::stateful_pointer<live_log_hub_state> self) {
+live_log_hub(live_log_hub_actor::stateful_pointer<live_log_hub_state> self, bool enabled) {
+  self->state.enabled = enabled;
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),

@@ -89,8 +89,9 @@ struct live_log_hub_state {
   static inline const char* name = "live_log_hub";
 };
 
+/// `enabled`: whether the stream runs from the start (`/control` switches it later).
 live_log_hub_actor::behavior_type
-live_log_hub(live_log_hub_actor::stateful_pointer<live_log_hub_state> self);
+live_log_hub(live_log_hub_actor::stateful_pointer<live_log_hub_state> self, bool enabled);
 
 /// The hub registered as "live_logs", or a null handle.
 live_log_hub_actor find_live_log_hub(caf::actor_system& sys);

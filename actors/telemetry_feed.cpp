@@ -48,7 +48,8 @@ void tell_subscribers(feed_pointer self, bool enabled) {
 } // namespace
 
 telemetry_feed_actor::behavior_type
-telemetry_feed(telemetry_feed_actor::stateful_pointer<telemetry_feed_state> self) {
+telemetry_feed(telemetry_feed_actor::stateful_pointer<telemetry_feed_state> self, bool enabled) {
+  self->state.enabled = enabled;
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),

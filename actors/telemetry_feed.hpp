@@ -40,8 +40,9 @@ struct telemetry_feed_state {
   static inline const char* name = "telemetry_feed";
 };
 
+/// `enabled`: whether the stream runs from the start (`/control` switches it later).
 telemetry_feed_actor::behavior_type
-telemetry_feed(telemetry_feed_actor::stateful_pointer<telemetry_feed_state> self);
+telemetry_feed(telemetry_feed_actor::stateful_pointer<telemetry_feed_state> self, bool enabled);
 
 /// The feed registered as "telem_feed", or a null handle.
 telemetry_feed_actor find_telemetry_feed(caf::actor_system& sys);

@@ -201,12 +201,14 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
     return register_as(sys, "journal", sys.spawn(journal_reader, s));
   }));
   // Live streams for WebSocket clients: the outbox feeds "live_logs" after each commit; the
-  // telemetry feed joins the hub only while sessions watch.
+  // telemetry feed joins the hub only while sessions watch. Both streams run from the start,
+  // as the seed's did. (Function actors always get an argument here: CAF 0.17 binds a
+  // reference to a null argument tuple when there is none, which UBSan aborts on.)
   children.push_back(spec("live_logs", [](caf::actor_system& sys, const settings_ptr&) {
-    return register_as(sys, "live_logs", sys.spawn(live_log_hub));
+    return register_as(sys, "live_logs", sys.spawn(live_log_hub, true));
   }));
   children.push_back(spec("telemetry_feed", [](caf::actor_system& sys, const settings_ptr&) {
-    return register_as(sys, "telem_feed", sys.spawn(telemetry_feed));
+    return register_as(sys, "telem_feed", sys.spawn(telemetry_feed, true));
   }));
   children.push_back(std::make_shared<child_spec>(child_spec{
       "control_api", [&io, &reloader](caf::actor_system& sys, const settings_ptr& s) {

@@ -32,7 +32,9 @@ cat >"$work/vigil.json" <<JSON
   "log": { "level": "warn" },
   "api": { "control_port": 0, "ws_port": 0, "telemetry_ws_port": 0 },
   "sources": { "files": [], "journal": { "enabled": false } },
-  "telemetry": { "interval": "$interval", "slow_interval": "$slow_interval" }
+  "telemetry": { "interval": "$interval", "slow_interval": "$slow_interval",
+                 "services": { "interval": "$slow_interval" },
+                 "containers": { "interval": "$slow_interval" } }
 }
 JSON
 "$vigil" run --config "$work/vigil.json" 2>"$work/vigil.log" &

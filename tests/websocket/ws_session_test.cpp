@@ -30,7 +30,7 @@ protected:
     cfg.set("scheduler.policy", caf::atom("sharing"));
     cfg.set("scheduler.max-threads", size_t{2});
     sys = std::make_unique<caf::actor_system>(cfg);
-    hub = sys->spawn(live_log_hub);
+    hub = sys->spawn(live_log_hub, true);
     sys->registry().put(caf::atom("live_logs"), caf::actor_cast<caf::strong_actor_ptr>(hub));
   }
 
