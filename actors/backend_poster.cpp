@@ -338,8 +338,7 @@ void check_profile(poster_pointer self) {
 // The hub's latest snapshot becomes a record of the telemetry stream (the outbox drops the
 // oldest snapshots when the stream is full: the newest matter most).
 void enqueue_snapshot(poster_pointer self) {
-  auto hub = caf::actor_cast<telemetry_hub_actor>(
-      self->home_system().registry().get(caf::atom("telemetry")));
+  auto hub = find_telemetry_hub(self->home_system());
   if (!hub)
     return;
   self->request(hub, outbox_timeout, atom::query_v)

@@ -27,14 +27,13 @@ cpu_sampler::cpu_sampler(const collector_options& options, const settings&)
 }
 
 cpu_section_ptr cpu_sampler::sample(wall_time now, std::chrono::steady_clock::time_point t) {
-  stat_.read(current_);
-  if (!previous_at_) {
-    std::swap(previous_, current_);
-    previous_at_ = t;
+  stat_.read(readings_.current);
+  if (readings_.is_baseline()) {
+    readings_.advance(t);
     return nullptr;
   }
-  auto usage = proc::compute_cpu_usage(previous_, current_,
-                                       std::chrono::duration<double>(t - *previous_at_));
+  const auto& current = readings_.current;
+  auto usage = proc::compute_cpu_usage(readings_.previous, current, readings_.since_previous(t));
   auto load = load_.read_load_average();
   auto uptime = load_.read_uptime();
   auto out = std::make_shared<cpu_section>();
@@ -48,8 +47,8 @@ cpu_section_ptr cpu_sampler::sample(wall_time now, std::chrono::steady_clock::ti
   out->cores.reserve(usage.cores.size());
   for (auto& c : usage.cores)
     out->cores.push_back({c.id, c.usage ? std::optional<double>{c.usage->usage} : std::nullopt});
-  out->logical_cores = current_.cores.empty() ? static_info_.logical_cores
-                                              : static_cast<unsigned>(current_.cores.size());
+  out->logical_cores = current.cores.empty() ? static_info_.logical_cores
+                                             : static_cast<unsigned>(current.cores.size());
   out->physical_cores = static_info_.physical_cores;
   out->sockets = static_info_.sockets;
   out->model = static_info_.model_name;
@@ -64,15 +63,14 @@ cpu_section_ptr cpu_sampler::sample(wall_time now, std::chrono::steady_clock::ti
     out->temperature_sensor = info_.temperature_sensor();
   out->context_switches_per_second = usage.context_switches_per_second;
   out->processes_created_per_second = usage.processes_created_per_second;
-  out->procs_running = current_.procs_running;
-  out->procs_blocked = current_.procs_blocked;
+  out->procs_running = current.procs_running;
+  out->procs_blocked = current.procs_blocked;
   out->load_one = load.one_minute;
   out->load_five = load.five_minutes;
   out->load_fifteen = load.fifteen_minutes;
   out->uptime_seconds = uptime.uptime_seconds;
-  out->boot_time = current_.boot_time;
-  std::swap(previous_, current_);
-  previous_at_ = t;
+  out->boot_time = current.boot_time;
+  readings_.advance(t);
   return out;
 }
 

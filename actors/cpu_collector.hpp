@@ -29,9 +29,7 @@ private:
   proc::load_and_uptime_reader load_;
   proc::cpu_info_reader info_;
   proc::cpu_info static_info_; // model and core counts, read once
-  proc::cpu_stat_sample previous_;
-  proc::cpu_stat_sample current_;
-  std::optional<std::chrono::steady_clock::time_point> previous_at_;
+  counter_readings<proc::cpu_stat_sample> readings_;
   std::optional<double> mhz_;
   std::optional<std::chrono::steady_clock::time_point> mhz_at_;
 };

@@ -10,14 +10,13 @@ disk_sampler::disk_sampler(const collector_options& options, const settings&)
     : reader_(options.root) {}
 
 disk_io_section_ptr disk_sampler::sample(wall_time now, std::chrono::steady_clock::time_point t) {
-  reader_.read(current_);
-  if (!previous_at_) {
-    std::swap(previous_, current_);
-    previous_at_ = t;
+  reader_.read(readings_.current);
+  if (readings_.is_baseline()) {
+    readings_.advance(t);
     return nullptr;
   }
-  auto rates = proc::compute_disk_rates(previous_, current_,
-                                        std::chrono::duration<double>(t - *previous_at_));
+  auto rates =
+      proc::compute_disk_rates(readings_.previous, readings_.current, readings_.since_previous(t));
   auto out = std::make_shared<disk_io_section>();
   out->sampled_at = now;
   out->devices.reserve(rates.devices.size());
@@ -28,8 +27,7 @@ disk_io_section_ptr disk_sampler::sample(wall_time now, std::chrono::steady_cloc
   out->read_bytes_per_second = rates.read_bytes_per_second;
   out->write_bytes_per_second = rates.write_bytes_per_second;
   out->iops = rates.iops;
-  std::swap(previous_, current_);
-  previous_at_ = t;
+  readings_.advance(t);
   return out;
 }
 

@@ -6,8 +6,6 @@
 #include "actors/telemetry_collector.hpp"
 #include "io/proc/disk_stats.hpp"
 
-#include <optional>
-
 namespace vigil {
 
 class disk_sampler {
@@ -22,9 +20,7 @@ public:
 
 private:
   proc::disk_stats_reader reader_;
-  proc::disk_stats_sample previous_;
-  proc::disk_stats_sample current_;
-  std::optional<std::chrono::steady_clock::time_point> previous_at_;
+  counter_readings<proc::disk_stats_sample> readings_;
 };
 
 telemetry_collector_actor spawn_disk_collector(caf::actor_system& sys, collector_options options,

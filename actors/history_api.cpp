@@ -38,6 +38,20 @@ std::optional<int> digits(std::string_view s, std::size_t& pos, std::size_t n) {
   return v;
 }
 
+// The digits after a decimal point as milliseconds ("25" → 250); nullopt when there are none
+// or one is not a digit. Digits beyond milliseconds are ignored.
+std::optional<int64_t> fraction_ms(std::string_view digits) {
+  if (!all_digits(digits))
+    return std::nullopt;
+  int64_t millis = 0;
+  int64_t scale = 100;
+  for (char c : digits) {
+    millis += (c - '0') * scale;
+    scale /= 10;
+  }
+  return millis;
+}
+
 bool expect(std::string_view s, std::size_t& pos, char c) {
   if (pos < s.size() && s[pos] == c) {
     ++pos;
@@ -77,15 +91,13 @@ std::optional<int64_t> parse_iso8601(std::string_view s) {
         return std::nullopt;
       second = *sec;
       if (expect(s, pos, '.') || expect(s, pos, ',')) {
-        int64_t scale = 100;
         std::size_t start = pos;
-        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos]))) {
-          millis += (s[pos] - '0') * scale;
-          scale /= 10;
+        while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])))
           ++pos;
-        }
-        if (pos == start)
+        auto fraction = fraction_ms(s.substr(start, pos - start));
+        if (!fraction)
           return std::nullopt;
+        millis = *fraction;
       }
     }
   }
@@ -147,14 +159,10 @@ std::optional<int64_t> parse_history_time(std::string_view text) {
     std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
     int64_t millis = 0;
     if (dot != std::string_view::npos) {
-      auto frac = text.substr(dot + 1);
-      if (!all_digits(frac))
+      auto fraction = fraction_ms(text.substr(dot + 1));
+      if (!fraction)
         return std::nullopt;
-      int64_t scale = 100;
-      for (char c : frac) {
-        millis += (c - '0') * scale;
-        scale /= 10;
-      }
+      millis = *fraction;
     }
     return seconds * second_ms + millis;
   }

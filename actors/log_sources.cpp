@@ -252,11 +252,13 @@ void read_inotify(sources_pointer self) {
   if (!st.inotify)
     return;
   bool need_rescan = false;
+  // Each tailer is woken once per read, however many events its file had since the last one.
+  std::set<caf::actor> changed;
   for (auto& ev : st.inotify->read_events()) {
     if (ev.watch < 0) // the queue overflowed: any file may have changed
       for (auto& [path, f] : st.files)
         if (f.tailer)
-          caf::anon_send(f.tailer, atom::resume_v);
+          changed.insert(f.tailer);
     if (ev.watch < 0 || ev.has(IN_CREATE) || ev.has(IN_MOVED_TO) || ev.has(IN_DELETE_SELF) ||
         ev.has(IN_MOVE_SELF)) {
       need_rescan = true;
@@ -265,9 +267,11 @@ void read_inotify(sources_pointer self) {
     if (ev.has(IN_MODIFY) || ev.has(IN_MOVED_FROM) || ev.has(IN_DELETE)) {
       auto i = st.files.find(ev.path().string());
       if (i != st.files.end() && i->second.tailer)
-        caf::anon_send(i->second.tailer, atom::resume_v);
+        changed.insert(i->second.tailer);
     }
   }
+  for (auto& tailer : changed)
+    caf::anon_send(tailer, atom::resume_v);
   if (need_rescan)
     rescan(self);
 }

@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <utility>
 
 namespace vigil {
@@ -32,17 +33,19 @@ network_sampler::network_sampler(const collector_options& options, const setting
 
 network_section_ptr network_sampler::sample(wall_time now,
                                             std::chrono::steady_clock::time_point t) {
-  reader_.read(current_);
-  if (!previous_at_) {
-    std::swap(previous_, current_);
-    previous_at_ = t;
+  reader_.read(readings_.current);
+  if (readings_.is_baseline()) {
+    readings_.advance(t);
     return nullptr;
   }
-  auto rates = proc::compute_network_rates(previous_, current_,
-                                           std::chrono::duration<double>(t - *previous_at_));
+  const auto& current = readings_.current;
+  auto rates =
+      proc::compute_network_rates(readings_.previous, current, readings_.since_previous(t));
   auto out = std::make_shared<network_section>();
   out->sampled_at = now;
   out->interfaces.reserve(rates.interfaces.size());
+  // The rates list a subset of current's interfaces in its order: one walk finds the counters.
+  auto counters = current.interfaces.begin();
   for (auto& r : rates.interfaces) {
     interface_traffic x{r.name,
                         r.rx_bytes_per_second,
@@ -55,15 +58,16 @@ network_section_ptr network_sampler::sample(wall_time now,
                         r.tx_dropped_per_second,
                         0,
                         0};
-    for (auto& c : current_.interfaces)
-      if (c.name == r.name) {
-        x.rx_bytes = c.rx_bytes;
-        x.tx_bytes = c.tx_bytes;
-        break;
-      }
+    auto it = std::find_if(counters, current.interfaces.end(),
+                           [&](const proc::interface_counters& c) { return c.name == r.name; });
+    if (it != current.interfaces.end()) {
+      x.rx_bytes = it->rx_bytes;
+      x.tx_bytes = it->tx_bytes;
+      counters = std::next(it);
+    }
     out->interfaces.push_back(std::move(x));
   }
-  for (auto& c : current_.interfaces)
+  for (auto& c : current.interfaces)
     if (c.name != "lo") {
       out->rx_bytes += c.rx_bytes;
       out->tx_bytes += c.tx_bytes;
@@ -80,8 +84,7 @@ network_section_ptr network_sampler::sample(wall_time now,
     }
   }
   out->tcp = tcp_counts_;
-  std::swap(previous_, current_);
-  previous_at_ = t;
+  readings_.advance(t);
   return out;
 }
 

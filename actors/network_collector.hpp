@@ -26,9 +26,7 @@ public:
 private:
   proc::network_stats_reader reader_;
   proc::tcp_states_reader tcp_;
-  proc::network_sample previous_;
-  proc::network_sample current_;
-  std::optional<std::chrono::steady_clock::time_point> previous_at_;
+  counter_readings<proc::network_sample> readings_;
   std::optional<tcp_connection_counts> tcp_counts_;
   std::optional<std::chrono::steady_clock::time_point> tcp_at_;
 };

@@ -270,13 +270,14 @@ outbox_actor::behavior_type outbox(outbox_actor::stateful_pointer<outbox_state> 
       [=](atom::status) {
         auto& st = self->state;
         auto c = st.counters;
-        auto logs = st.outbox->stats("logs");
-        c.queued_records = logs.records;
-        c.queued_bytes = logs.bytes;
-        c.max_bytes = logs.max_bytes;
         c.stored_events = st.events->count();
         for (auto& stream : st.outbox->streams()) {
           auto x = st.outbox->stats(stream.name);
+          if (stream.name == "logs") {
+            c.queued_records = x.records;
+            c.queued_bytes = x.bytes;
+            c.max_bytes = x.max_bytes;
+          }
           c.streams.push_back({stream.name, x.records, x.bytes, x.max_bytes, x.dropped,
                                x.dead_letters, x.oldest_age.count()});
         }

@@ -54,7 +54,7 @@ void process_sampler::configure(const settings& s) {
 void process_sampler::refresh_published(proc::process_summary& summary) {
   // The walk reuses cached command lines and uids; the few processes shown are read again so
   // that a title rewritten in place or a setuid shows at once.
-  auto& procs = current_.processes;
+  auto& procs = readings_.current.processes;
   auto update = [&](proc::process_usage& p) {
     auto it = std::lower_bound(
         procs.begin(), procs.end(), p.pid,
@@ -78,16 +78,15 @@ void process_sampler::refresh_published(proc::process_summary& summary) {
 
 processes_section_ptr process_sampler::sample(wall_time now,
                                               std::chrono::steady_clock::time_point t) {
-  table_.read(current_);
-  if (!previous_at_) {
-    std::swap(previous_, current_);
-    previous_at_ = t;
+  table_.read(readings_.current);
+  if (readings_.is_baseline()) {
+    readings_.advance(t);
     return nullptr;
   }
   auto memory_total = memory_.read().total;
-  auto summary = proc::summarize_processes(previous_, current_,
-                                           std::chrono::duration<double>(t - *previous_at_),
-                                           memory_total, summary_options_);
+  auto summary =
+      proc::summarize_processes(readings_.previous, readings_.current, readings_.since_previous(t),
+                                memory_total, summary_options_);
   refresh_published(summary);
   auto out = std::make_shared<processes_section>();
   out->sampled_at = now;
@@ -105,8 +104,7 @@ processes_section_ptr process_sampler::sample(wall_time now,
   for (auto& u : summary.users)
     out->users.push_back(
         {std::move(u.user), u.uid, u.cpu_percent, u.memory_percent, u.rss_bytes, u.processes});
-  std::swap(previous_, current_);
-  previous_at_ = t;
+  readings_.advance(t);
   return out;
 }
 

@@ -11,7 +11,6 @@
 #include "io/proc/process_table.hpp"
 
 #include <cstdint>
-#include <optional>
 #include <vector>
 
 namespace vigil {
@@ -32,9 +31,7 @@ private:
   proc::process_table_reader table_;
   proc::memory_info_reader memory_;
   proc::process_summary_options summary_options_;
-  proc::process_snapshot previous_;
-  proc::process_snapshot current_;
-  std::optional<std::chrono::steady_clock::time_point> previous_at_;
+  counter_readings<proc::process_snapshot> readings_;
   std::vector<std::int32_t> refreshed_; // pids refreshed for the current section
 };
 

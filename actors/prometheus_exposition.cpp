@@ -35,17 +35,26 @@ std::string format_value(uint64_t v) {
   return std::to_string(v);
 }
 
-std::string escape_help(std::string_view text) {
+// Backslash and line feed escaped, and the double quote too when `quote` (label values; HELP
+// text keeps its quotes).
+std::string escape(std::string_view text, bool quote) {
   std::string out;
+  out.reserve(text.size());
   for (char c : text) {
     if (c == '\\')
       out += "\\\\";
+    else if (quote && c == '"')
+      out += "\\\"";
     else if (c == '\n')
       out += "\\n";
     else
       out += c;
   }
   return out;
+}
+
+std::string escape_help(std::string_view text) {
+  return escape(text, false);
 }
 
 // Families in first-use order; a family's samples are kept together whatever order they are
@@ -390,19 +399,7 @@ void gather(control_api_actor::stateful_pointer<control_api_state> self, const c
 } // namespace
 
 std::string escape_label_value(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '"')
-      out += "\\\"";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
+  return escape(value, true);
 }
 
 std::string render_prometheus(const prometheus_inputs& in) {

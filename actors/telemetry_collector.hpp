@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vigil {
@@ -42,6 +43,25 @@ struct collector_options {
   telemetry_hub_actor hub;          // null: the hub registered as "telemetry", looked up per send
   // uid → user name for the process collector; empty: getpwuid_r (tests inject names).
   std::function<std::optional<std::string>(uint32_t)> user_name;
+};
+
+// Two readings of cumulative counters, for samplers that report rates: read into `current`;
+// the first reading is only a baseline; after computing, advance() makes `current` the previous
+// one (the two buffers are swapped, so their strings and vectors are reused).
+template <class Sample>
+struct counter_readings {
+  Sample previous;
+  Sample current;
+  std::optional<std::chrono::steady_clock::time_point> previous_at;
+
+  bool is_baseline() const { return !previous_at; }
+  std::chrono::duration<double> since_previous(std::chrono::steady_clock::time_point t) const {
+    return t - *previous_at;
+  }
+  void advance(std::chrono::steady_clock::time_point t) {
+    std::swap(previous, current);
+    previous_at = t;
+  }
 };
 
 // The first real sample of a rate comes this soon after the baseline (or after one interval

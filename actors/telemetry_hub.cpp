@@ -46,40 +46,31 @@ telemetry_snapshot_ptr build_snapshot(hub_pointer self) {
   auto& st = self->state;
   const auto& cfg = *st.current;
   auto now = steady::now();
-  auto snap = std::make_shared<telemetry_snapshot>();
-  snap->sequence = ++st.sequence;
-  snap->timestamp = wall_now();
-  snap->node_id = cfg.node_id;
-  snap->hostname = st.host.get(now).hostname;
-  snap->cpu = st.cpu;
-  snap->memory = st.memory;
-  snap->disk_io = st.disk_io;
-  snap->network = st.network;
-  snap->filesystems = st.filesystems;
-  snap->processes = st.processes;
-  snap->services = st.services;
-  snap->containers = st.containers;
   for (std::size_t i = 0; i < telemetry_section_count; ++i) {
-    auto& s = st.sections[i];
+    auto& s = st.draft.sections[i];
     s.interval = section_interval(static_cast<telemetry_section>(i), cfg);
     auto age = now - (st.received[i] ? *st.received[i] : st.started);
     s.stale = age > stale_after_intervals * s.interval;
   }
-  snap->sections = st.sections;
-  snap->user_pressure = st.user_pressure;
-  auto fresh = [&](telemetry_section s) { return !st.sections[index_of(s)].stale; };
+  auto snap = std::make_shared<telemetry_snapshot>(st.draft);
+  snap->sequence = ++st.sequence;
+  snap->timestamp = wall_now();
+  snap->node_id = cfg.node_id;
+  snap->hostname = st.host.get(now).hostname;
+  auto fresh = [&](telemetry_section s) { return !snap->sections[index_of(s)].stale; };
   status_inputs in;
-  if (st.cpu && fresh(telemetry_section::cpu)) {
-    in.cpu_percent = st.cpu->usage_percent;
-    if (st.cpu->logical_cores > 0)
-      in.load_per_core = st.cpu->load_one / st.cpu->logical_cores;
+  if (snap->cpu && fresh(telemetry_section::cpu)) {
+    in.cpu_percent = snap->cpu->usage_percent;
+    if (snap->cpu->logical_cores > 0)
+      in.load_per_core = snap->cpu->load_one / snap->cpu->logical_cores;
   }
-  if (st.memory && fresh(telemetry_section::memory))
-    in.memory_percent = st.memory->used_percent;
-  if (st.processes && fresh(telemetry_section::processes))
-    in.users = st.processes->users;
-  in.persistent_users = static_cast<std::size_t>(std::count_if(
-      st.user_pressure.begin(), st.user_pressure.end(), [](auto& u) { return u.persistent; }));
+  if (snap->memory && fresh(telemetry_section::memory))
+    in.memory_percent = snap->memory->used_percent;
+  if (snap->processes && fresh(telemetry_section::processes))
+    in.users = snap->processes->users;
+  in.persistent_users =
+      static_cast<std::size_t>(std::count_if(snap->user_pressure.begin(), snap->user_pressure.end(),
+                                             [](auto& u) { return u.persistent; }));
   snap->status = classify_system_status(in, cfg.telemetry);
   return snap;
 }
@@ -111,8 +102,8 @@ template <class Ptr>
 void store(hub_pointer self, telemetry_section s, Ptr& slot, Ptr section) {
   auto& st = self->state;
   auto i = index_of(s);
-  st.sections[i].updated_at = section->sampled_at;
-  st.sections[i].error.clear();
+  st.draft.sections[i].updated_at = section->sampled_at;
+  st.draft.sections[i].error.clear();
   st.received[i] = steady::now();
   slot = std::move(section);
   schedule_publish(self);
@@ -277,7 +268,8 @@ telemetry_hub(telemetry_hub_actor::stateful_pointer<telemetry_hub_state> self,
   st.current = std::move(current);
   st.started = steady::now();
   for (std::size_t i = 0; i < telemetry_section_count; ++i)
-    st.sections[i].interval = section_interval(static_cast<telemetry_section>(i), *st.current);
+    st.draft.sections[i].interval =
+        section_interval(static_cast<telemetry_section>(i), *st.current);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& subs = self->state.subscribers;
     subs.erase(std::remove_if(subs.begin(), subs.end(),
@@ -287,33 +279,33 @@ telemetry_hub(telemetry_hub_actor::stateful_pointer<telemetry_hub_state> self,
   self->delayed_send(self, st.current->telemetry.interval, atom::tick_v);
   return {
       [=](atom::publish, cpu_section_ptr& x) {
-        store(self, telemetry_section::cpu, self->state.cpu, std::move(x));
+        store(self, telemetry_section::cpu, self->state.draft.cpu, std::move(x));
       },
       [=](atom::publish, memory_section_ptr& x) {
-        store(self, telemetry_section::memory, self->state.memory, std::move(x));
+        store(self, telemetry_section::memory, self->state.draft.memory, std::move(x));
       },
       [=](atom::publish, disk_io_section_ptr& x) {
-        store(self, telemetry_section::disk_io, self->state.disk_io, std::move(x));
+        store(self, telemetry_section::disk_io, self->state.draft.disk_io, std::move(x));
       },
       [=](atom::publish, network_section_ptr& x) {
-        store(self, telemetry_section::network, self->state.network, std::move(x));
+        store(self, telemetry_section::network, self->state.draft.network, std::move(x));
       },
       [=](atom::publish, filesystems_section_ptr& x) {
-        store(self, telemetry_section::filesystems, self->state.filesystems, std::move(x));
+        store(self, telemetry_section::filesystems, self->state.draft.filesystems, std::move(x));
       },
       [=](atom::publish, processes_section_ptr& x) {
         auto& st = self->state;
-        track_user_pressure(st.user_pressure, x->users, x->sampled_at, st.current->telemetry);
-        store(self, telemetry_section::processes, st.processes, std::move(x));
+        track_user_pressure(st.draft.user_pressure, x->users, x->sampled_at, st.current->telemetry);
+        store(self, telemetry_section::processes, st.draft.processes, std::move(x));
       },
       [=](atom::publish, services_section_ptr& x) {
-        store(self, telemetry_section::services, self->state.services, std::move(x));
+        store(self, telemetry_section::services, self->state.draft.services, std::move(x));
       },
       [=](atom::publish, containers_section_ptr& x) {
-        store(self, telemetry_section::containers, self->state.containers, std::move(x));
+        store(self, telemetry_section::containers, self->state.draft.containers, std::move(x));
       },
       [=](atom::failed, telemetry_section s, std::string& error) {
-        self->state.sections[index_of(s)].error = std::move(error);
+        self->state.draft.sections[index_of(s)].error = std::move(error);
         schedule_publish(self);
       },
       [=](atom::subscribe, caf::actor& sub) {
@@ -338,7 +330,7 @@ telemetry_hub(telemetry_hub_actor::stateful_pointer<telemetry_hub_state> self,
         return st.latest;
       },
       [=](atom::restore, const user_pressure_state& saved) {
-        restore_user_pressure(self->state.user_pressure, saved);
+        restore_user_pressure(self->state.draft.user_pressure, saved);
       },
       [=](atom::publish) { publish_now(self); },
       [=](atom::tick) {

@@ -19,8 +19,8 @@
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <array>
 #include <chrono>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -86,18 +86,11 @@ std::string_view telemetry_section_name(telemetry_section s); // "cpu", "memory"
 struct telemetry_hub_state {
   using steady = std::chrono::steady_clock;
   settings_ptr current;
-  cpu_section_ptr cpu;
-  memory_section_ptr memory;
-  disk_io_section_ptr disk_io;
-  network_section_ptr network;
-  filesystems_section_ptr filesystems;
-  processes_section_ptr processes;
-  services_section_ptr services;
-  containers_section_ptr containers;
-  std::array<section_state, telemetry_section_count> sections;
+  // The next snapshot as far as it is known between publications: the latest section of each
+  // collector, the sections' states and the user-pressure runs. A snapshot is a copy of it.
+  telemetry_snapshot draft;
   std::array<std::optional<steady::time_point>, telemetry_section_count> received; // last update
   steady::time_point started{};
-  std::vector<user_pressure_entry> user_pressure;
   std::vector<caf::actor> subscribers;
   telemetry_snapshot_ptr latest;
   uint64_t sequence = 0;

@@ -58,7 +58,8 @@ struct interface_rates {
 };
 
 struct network_rates {
-  std::vector<interface_rates> interfaces; // present in both samples with sane counters
+  // Present in both samples with sane counters, in the order of the current sample.
+  std::vector<interface_rates> interfaces;
   // Sums over the listed interfaces except loopback ("lo"), bytes per second.
   double rx_bytes_per_second = 0;
   double tx_bytes_per_second = 0;

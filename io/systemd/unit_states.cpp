@@ -56,6 +56,11 @@ std::string with_suffix(const std::string& name) {
   return name + ".service";
 }
 
+// What a configured unit that systemd does not know is shown as.
+unit_state not_found_unit(const std::string& name) {
+  return unit_state{name, "", "not-found", "inactive", "dead", "", {}};
+}
+
 bool has_main_process(const unit_state& u) {
   return u.name.size() > 8 && u.name.compare(u.name.size() - 8, 8, ".service") == 0 &&
          u.active_state != "inactive" && u.active_state != "failed";
@@ -216,15 +221,19 @@ unit_listing unit_state_reader::read(const std::vector<std::string>& units) {
       std::sort(out.units.begin(), out.units.end(),
                 [](auto& a, auto& b) { return a.name < b.name; });
     } else {
+      std::vector<std::string> wanted; // `units` with their suffixes
+      wanted.reserve(units.size());
+      for (auto& name : units)
+        wanted.push_back(with_suffix(name));
       std::map<std::string, unit_state> by_name;
       for (auto& u : loaded)
         by_name.emplace(u.name, std::move(u));
       // Units systemd has not loaded (inactive and unreferenced, or no such file):
       // ListUnitsByNames loads them to tell which.
       std::vector<std::string> missing;
-      for (auto& name : units)
-        if (!by_name.count(with_suffix(name)))
-          missing.push_back(with_suffix(name));
+      for (auto& name : wanted)
+        if (!by_name.count(name))
+          missing.push_back(name);
       if (!missing.empty()) {
         std::vector<const char*> names;
         for (auto& n : missing)
@@ -244,7 +253,7 @@ unit_listing unit_state_reader::read(const std::vector<std::string>& units) {
         if (r < 0 && sd_bus_error_has_name(&e.error, SD_BUS_ERROR_UNKNOWN_METHOD)) {
           // systemd < 230: what is not loaded is reported as not found.
           for (auto& n : missing)
-            by_name.emplace(n, unit_state{n, "", "not-found", "inactive", "dead", "", {}});
+            by_name.emplace(n, not_found_unit(n));
         } else {
           check_call(r, e.error, "ListUnitsByNames");
           std::vector<unit_state> listed;
@@ -253,12 +262,9 @@ unit_listing unit_state_reader::read(const std::vector<std::string>& units) {
             by_name.emplace(u.name, std::move(u));
         }
       }
-      for (auto& name : units) {
-        auto it = by_name.find(with_suffix(name));
-        out.units.push_back(
-            it != by_name.end()
-                ? it->second
-                : unit_state{with_suffix(name), "", "not-found", "inactive", "dead", "", {}});
+      for (auto& name : wanted) {
+        auto it = by_name.find(name);
+        out.units.push_back(it != by_name.end() ? it->second : not_found_unit(name));
       }
     }
     for (auto& u : out.units) {

@@ -56,9 +56,9 @@ public:
   void send(const json& message) { send_text(message.dump()); }
 
   // The next text message, or the error that ended the stream.
-  beast::error_code read_raw(std::string& out) {
+  beast::error_code read_raw(std::string& out, std::chrono::milliseconds deadline = 10s) {
     buffer_.clear();
-    auto ec = run([&](auto handler) { ws_.async_read(buffer_, handler); });
+    auto ec = run([&](auto handler) { ws_.async_read(buffer_, handler); }, deadline);
     out = beast::buffers_to_string(buffer_.data());
     return ec;
   }
@@ -72,11 +72,11 @@ public:
 
   // The next message as JSON, or nullopt when the connection ended (or the deadline passed).
   std::optional<json> read(std::chrono::milliseconds deadline = 30s) {
-    buffer_.clear();
-    last_error = run([&](auto handler) { ws_.async_read(buffer_, handler); }, deadline);
+    std::string text;
+    last_error = read_raw(text, deadline);
     if (last_error)
       return std::nullopt;
-    return json::parse(beast::buffers_to_string(buffer_.data()), nullptr, false);
+    return json::parse(text, nullptr, false);
   }
 
   // Reads until a message satisfies `wanted` (returned) or the connection ends / the overall

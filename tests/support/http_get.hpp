@@ -62,17 +62,22 @@ inline http_reply http_call(uint16_t port, const std::string& method, const std:
   return reply;
 }
 
-// The port the agent announced ("control API listening on ..."); tests ask for port 0.
-inline uint16_t announced_control_port(child_process& agent) {
-  if (!agent.wait_for_output("control API listening on http://127.0.0.1:",
-                             std::chrono::seconds{30}))
+// The port the agent announced in a log line "<prefix><port>" (tests ask for port 0); 0 when
+// it did not announce it within 30 s.
+inline uint16_t announced_port(child_process& agent, const std::string& prefix) {
+  if (!agent.wait_for_output(prefix, std::chrono::seconds{30}))
     return 0;
-  std::smatch m;
   auto out = agent.output();
-  std::regex re{"listening on http://127\\.0\\.0\\.1:([0-9]+)"};
-  if (!std::regex_search(out, m, re))
+  auto at = out.find(prefix) + prefix.size();
+  auto digits = out.find_first_not_of("0123456789", at);
+  if (digits == at)
     return 0;
-  return static_cast<uint16_t>(std::stoi(m[1]));
+  return static_cast<uint16_t>(std::stoi(out.substr(at, digits - at)));
+}
+
+// The control API's port ("control API listening on ...").
+inline uint16_t announced_control_port(child_process& agent) {
+  return announced_port(agent, "control API listening on http://127.0.0.1:");
 }
 
 } // namespace vigil::test

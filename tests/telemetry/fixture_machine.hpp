@@ -22,23 +22,6 @@
 
 namespace vigil::test {
 
-inline std::string fixture_stat_line(int pid, std::string_view comm, char state,
-                                     std::uint64_t utime, std::uint64_t stime, int threads,
-                                     std::uint64_t start, std::int64_t rss_pages) {
-  return std::to_string(pid) + " (" + std::string(comm) + ") " + state + " 1 " +
-         std::to_string(pid) + " " + std::to_string(pid) + " 0 -1 4194560 1200 300 4 1 " +
-         std::to_string(utime) + " " + std::to_string(stime) + " 0 0 20 0 " +
-         std::to_string(threads) + " 0 " + std::to_string(start) + " 123456789 " +
-         std::to_string(rss_pages) +
-         " 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0\n";
-}
-
-inline std::string fixture_status(std::string_view name, std::uint32_t uid) {
-  auto u = std::to_string(uid);
-  return "Name:\t" + std::string(name) + "\nState:\tS (sleeping)\nUid:\t" + u + "\t" + u + "\t" +
-         u + "\t" + u + "\nGid:\t0\t0\t0\t0\nThreads:\t1\n";
-}
-
 inline std::optional<std::string> fixture_user_name(std::uint32_t uid) {
   static const std::map<std::uint32_t, std::string> names{
       {0, "root"}, {108, "postgres"}, {1000, "alice"}, {1001, "bob"}};
@@ -115,12 +98,14 @@ public:
     fx_.write("proc/self/mounts", "/dev/sda1 / ext4 rw,relatime 0 0\n"
                                   "/dev/sdb1 /data xfs ro,relatime 0 0\n"
                                   "proc /proc proc rw 0 0\n");
-    // pid, comm, state, uid, utime (+ stime) per round, threads, start ticks, rss pages, cmdline
-    process(1, "systemd", 'S', 0, r1 ? 205 : 200, 1, 5, 3000, "/sbin/init\0splash\0"sv);
-    process(100, "python3", 'R', 1000, r1 ? 1450 : 1000, 4, 1000, 100000,
-            "python3\0app.py\0--password\0hunter2\0"sv);
-    process(200, "worker", 'S', 1001, r1 ? 150 : 100, 2, 2000, 2000, "worker\0--fast\0"sv);
-    process(300, "postgres", 'S', 108, r1 ? 400 : 300, 6, 3000, 50000, "postgres: main\0"sv);
+    // pid, comm, state, uid, utime and stime per round, threads, start ticks, rss pages, cmdline
+    add_process(fx_, 1, "systemd", 'S', 0, r1 ? 205 : 200, 0, 1, 5, 3000, "/sbin/init\0splash\0"sv);
+    add_process(fx_, 100, "python3", 'R', 1000, r1 ? 1450 : 1000, 0, 4, 1000, 100000,
+                "python3\0app.py\0--password\0hunter2\0"sv);
+    add_process(fx_, 200, "worker", 'S', 1001, r1 ? 150 : 100, 0, 2, 2000, 2000,
+                "worker\0--fast\0"sv);
+    add_process(fx_, 300, "postgres", 'S', 108, r1 ? 400 : 300, 0, 6, 3000, 50000,
+                "postgres: main\0"sv);
   }
 
   // statvfs answers for the fixture's mounts (paths arrive as root + mount point).
@@ -146,16 +131,6 @@ public:
   }
 
 private:
-  void process(int pid, std::string_view comm, char state, std::uint32_t uid, std::uint64_t utime,
-               int threads, std::uint64_t start, std::int64_t rss_pages,
-               std::string_view cmdline) const {
-    auto dir = "proc/" + std::to_string(pid) + "/";
-    fx_.write(dir + "stat",
-              fixture_stat_line(pid, comm, state, utime, 0, threads, start, rss_pages));
-    fx_.write(dir + "status", fixture_status(comm, uid));
-    fx_.write(dir + "cmdline", cmdline);
-  }
-
   proc_fixture fx_;
 };
 

@@ -1,11 +1,9 @@
 // The WebSocket streams of the real agent binary: the seed ports (live logs, telemetry) on
 // ephemeral ports, the control port's /ws paths, POST /control and /status. Loopback only.
 
+#include "tests/io_http/ws_test_client.hpp"
 #include "tests/pipeline/pipeline_fixture.hpp"
 #include "tests/support/http_get.hpp"
-#include "tests/io_http/ws_test_client.hpp"
-
-#include <regex>
 
 namespace vigil::test {
 namespace {
@@ -24,21 +22,10 @@ protected:
     agent = start_agent({"--ws-port", "0", "--telemetry-ws-port", "0"});
     control_port = announced_control_port(*agent);
     ASSERT_NE(control_port, 0) << agent->output();
-    logs_port = announced_port("live logs WebSocket listening on ws://127.0.0.1:");
-    telemetry_port = announced_port("telemetry WebSocket listening on ws://127.0.0.1:");
+    logs_port = announced_port(*agent, "live logs WebSocket listening on ws://127.0.0.1:");
+    telemetry_port = announced_port(*agent, "telemetry WebSocket listening on ws://127.0.0.1:");
     ASSERT_NE(logs_port, 0) << agent->output();
     ASSERT_NE(telemetry_port, 0) << agent->output();
-  }
-
-  uint16_t announced_port(const std::string& prefix) {
-    if (!agent->wait_for_output(prefix, 30s))
-      return 0;
-    std::smatch m;
-    auto out = agent->output();
-    std::regex re{prefix + "([0-9]+)"};
-    if (!std::regex_search(out, m, re))
-      return 0;
-    return static_cast<uint16_t>(std::stoi(m[1]));
   }
 
   json status() {
@@ -188,7 +175,7 @@ TEST_F(ws_agent_fixture, a_taken_port_is_retried_without_failing_the_agent) {
   ASSERT_NE(control_port, 0) << agent->output();
   EXPECT_TRUE(agent->wait_for_output("retrying every 30s", 30s)) << agent->output();
   // The other port and the control port's paths serve regardless.
-  telemetry_port = announced_port("telemetry WebSocket listening on ws://127.0.0.1:");
+  telemetry_port = announced_port(*agent, "telemetry WebSocket listening on ws://127.0.0.1:");
   ASSERT_NE(telemetry_port, 0) << agent->output();
   ws_client logs_client{control_port, "/ws/logs"};
   ASSERT_TRUE(logs_client.connected());
