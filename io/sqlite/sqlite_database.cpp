@@ -3,8 +3,10 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <chrono>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <utility>
 
 namespace vigil {
@@ -173,10 +175,24 @@ sqlite_database::sqlite_database(std::filesystem::path path, sqlite_options opti
   try {
     sqlite3_busy_timeout(db_, static_cast<int>(options_.busy_timeout.count()));
     // journal_mode returns the resulting mode as a row: check that WAL really took effect.
-    sqlite_statement wal(*this, "PRAGMA journal_mode=WAL");
-    if (!wal.step() || wal.column_text(0) != "wal")
-      throw sqlite_error(describe("PRAGMA journal_mode=WAL", "WAL mode is not available", path_),
-                         SQLITE_ERROR, path_);
+    // Switching a new file to WAL takes an exclusive lock, and SQLite answers BUSY at once,
+    // without its busy handler, while another connection opens the same new file: retry
+    // within the busy timeout.
+    auto deadline = std::chrono::steady_clock::now() + options_.busy_timeout;
+    while (true) {
+      try {
+        sqlite_statement wal(*this, "PRAGMA journal_mode=WAL");
+        if (!wal.step() || wal.column_text(0) != "wal")
+          throw sqlite_error(
+              describe("PRAGMA journal_mode=WAL", "WAL mode is not available", path_), SQLITE_ERROR,
+              path_);
+        break;
+      } catch (const sqlite_busy_error&) {
+        if (std::chrono::steady_clock::now() >= deadline)
+          throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds{5});
+      }
+    }
     set_synchronous(options_.synchronous);
   } catch (...) {
     statements_.clear();
@@ -234,6 +250,9 @@ int sqlite_database::migrate(std::span<const sqlite_migration> migrations) {
     if (migrations[i].version <= migrations[i - 1].version)
       throw std::invalid_argument("sqlite migrations must have strictly increasing versions");
   int latest = migrations.empty() ? 0 : migrations.back().version;
+  // Already current (the common case on every start): no write transaction.
+  if (user_version() == latest)
+    return latest;
 
   sqlite_transaction tx(*this);
   int current = user_version();

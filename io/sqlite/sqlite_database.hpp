@@ -160,8 +160,9 @@ public:
   // A prepared statement owned by the database, prepared on first use and reused.
   cached_statement cached(std::string_view sql);
 
-  // Applies the migrations whose version exceeds PRAGMA user_version, in one transaction.
-  // Versions must be strictly increasing. Returns the resulting user_version.
+  // Applies the migrations whose version exceeds PRAGMA user_version, in one transaction (none
+  // when the schema is current). Versions must be strictly increasing. Returns the resulting
+  // user_version.
   int migrate(std::span<const sqlite_migration> migrations);
   int user_version();
 

@@ -82,9 +82,6 @@ std::span<const sqlite_migration> state_schema_migrations() {
 }
 
 void ensure_state_schema(sqlite_database& db) {
-  // Skip the write transaction when already current (the common case on every start).
-  if (db.user_version() == migrations[std::size(migrations) - 1].version)
-    return;
   db.migrate(state_schema_migrations());
 }
 

@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <thread>
+
 namespace vigil {
 namespace {
 
@@ -25,6 +28,28 @@ TEST(sqlite_database, opens_in_wal_mode_with_the_chosen_synchronous_level) {
     ASSERT_TRUE(level.step());
     EXPECT_EQ(level.column_int64(0), expected);
   }
+}
+
+TEST(sqlite_database, two_connections_opening_a_new_file_at_once_both_get_wal) {
+  // SQLite answers the second switch to WAL with BUSY without calling its busy handler.
+  test::temp_directory dir;
+  int failures = 0;
+  for (int round = 0; round < 100; ++round) {
+    auto path = dir / ("race-" + std::to_string(round) + ".db");
+    std::atomic<int> errors{0};
+    auto open = [&] {
+      try {
+        sqlite_database db(path);
+      } catch (const sqlite_error&) {
+        ++errors;
+      }
+    };
+    std::thread a{open}, b{open};
+    a.join();
+    b.join();
+    failures += errors;
+  }
+  EXPECT_EQ(failures, 0);
 }
 
 TEST(sqlite_database, missing_parent_directory_is_a_clear_error_naming_the_path) {
