@@ -57,29 +57,19 @@ hyperscan_rule_set::compile(const classifier_rules& rules) {
   if (expressions.empty())
     throw std::invalid_argument("classifier rules hold no error keyword and no severity word");
 
-  std::vector<const char*> c_expressions;
-  std::vector<unsigned> flags(expressions.size(), HS_FLAG_CASELESS);
-  std::vector<unsigned> ids(expressions.size());
-  for (std::size_t i = 0; i < expressions.size(); ++i) {
-    c_expressions.push_back(expressions[i].c_str());
-    ids[i] = static_cast<unsigned>(i);
-  }
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile_multi(c_expressions.data(), flags.data(), ids.data(),
-                       static_cast<unsigned>(expressions.size()), HS_MODE_BLOCK, nullptr,
-                       &set->database_, &error) != HS_SUCCESS) {
-    std::string message = error ? error->message : "unknown error";
-    int index = error ? error->expression : -1;
-    hs_free_compile_error(error);
+  std::vector<hyperscan_pattern> patterns;
+  patterns.reserve(expressions.size());
+  for (std::size_t i = 0; i < expressions.size(); ++i)
+    patterns.push_back({std::move(expressions[i]), HS_FLAG_CASELESS, static_cast<unsigned>(i)});
+  try {
+    set->database_ = compile_patterns(patterns);
+  } catch (const pattern_compile_error& e) {
+    auto index = e.index();
     if (index >= 0 && static_cast<std::size_t>(index) < names.size())
-      throw std::invalid_argument("invalid " + names[index] + ": " + message);
-    throw std::invalid_argument("cannot compile classifier rules: " + message);
+      throw std::invalid_argument("invalid " + names[index] + ": " + e.what());
+    throw std::invalid_argument(std::string{"cannot compile classifier rules: "} + e.what());
   }
   return set;
-}
-
-hyperscan_rule_set::~hyperscan_rule_set() {
-  hs_free_database(database_);
 }
 
 hyperscan_line_matcher::hyperscan_line_matcher(std::shared_ptr<const hyperscan_rule_set> rules)

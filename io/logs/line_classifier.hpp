@@ -1,6 +1,7 @@
 #pragma once
 
 #include "io/logs/log_line.hpp"
+#include "io/logs/pattern_compiler.hpp"
 #include "io/logs/severity.hpp"
 
 #include <memory>
@@ -59,18 +60,17 @@ public:
   // Throws std::invalid_argument naming the offending keyword or severity word.
   static std::shared_ptr<const hyperscan_rule_set> compile(const classifier_rules& rules);
 
-  ~hyperscan_rule_set();
   hyperscan_rule_set(const hyperscan_rule_set&) = delete;
   hyperscan_rule_set& operator=(const hyperscan_rule_set&) = delete;
 
-  hs_database* database() const noexcept { return database_; }
+  hs_database* database() const noexcept { return database_.get(); }
   std::size_t keyword_count() const noexcept { return keyword_count_; }
   // Severity of pattern id `id` (ids >= keyword_count() are severity words).
   severity level_of(unsigned id) const noexcept { return levels_[id - keyword_count_]; }
 
 private:
   hyperscan_rule_set() = default;
-  hs_database* database_ = nullptr;
+  hs_database_ptr database_;
   std::size_t keyword_count_ = 0;
   std::vector<severity> levels_;
 };

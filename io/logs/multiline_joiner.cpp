@@ -1,5 +1,7 @@
 #include "io/logs/multiline_joiner.hpp"
 
+#include "io/logs/pattern_compiler.hpp"
+
 #include <hs/hs.h>
 
 #include <stdexcept>
@@ -8,12 +10,9 @@ namespace vigil {
 
 // Compiled start_pattern; a single-line scan per pushed line (multiline is opt-in, per file).
 struct multiline_joiner::pattern {
-  hs_database_t* database = nullptr;
+  hs_database_ptr database;
   hs_scratch_t* scratch = nullptr;
-  ~pattern() {
-    hs_free_scratch(scratch);
-    hs_free_database(database);
-  }
+  ~pattern() { hs_free_scratch(scratch); }
 };
 
 multiline_joiner::multiline_joiner(multiline_options options)
@@ -27,15 +26,14 @@ multiline_joiner::multiline_joiner(multiline_options options)
   if (options_.start_pattern.empty())
     throw std::invalid_argument("multiline start_pattern is empty");
   start_ = std::make_unique<pattern>();
-  hs_compile_error_t* error = nullptr;
-  if (hs_compile(options_.start_pattern.c_str(), HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY,
-                 HS_MODE_BLOCK, nullptr, &start_->database, &error) != HS_SUCCESS) {
-    std::string message = error ? error->message : "unknown error";
-    hs_free_compile_error(error);
+  try {
+    hyperscan_pattern start{options_.start_pattern, HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY, 0};
+    start_->database = compile_patterns({&start, 1});
+  } catch (const pattern_compile_error& e) {
     throw std::invalid_argument("invalid multiline start_pattern '" + options_.start_pattern +
-                                "': " + message);
+                                "': " + e.what());
   }
-  if (hs_alloc_scratch(start_->database, &start_->scratch) != HS_SUCCESS)
+  if (hs_alloc_scratch(start_->database.get(), &start_->scratch) != HS_SUCCESS)
     throw std::runtime_error("hs_alloc_scratch failed");
 }
 
@@ -111,8 +109,8 @@ bool multiline_joiner::starts_event(std::string_view line) const {
     *static_cast<bool*>(ctx) = true;
     return 1; // stop at the first match
   };
-  hs_error_t rc = hs_scan(start_->database, line.data(), static_cast<unsigned>(line.size()), 0,
-                          start_->scratch, on_match, &matched);
+  hs_error_t rc = hs_scan(start_->database.get(), line.data(), static_cast<unsigned>(line.size()),
+                          0, start_->scratch, on_match, &matched);
   if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
     throw std::runtime_error("hs_scan failed on the multiline start_pattern");
   return matched;

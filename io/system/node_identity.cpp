@@ -1,14 +1,19 @@
+// SHA-256 through OpenSSL's low-level interface (deprecated in 3.0, still provided): the EVP
+// interface initializes OpenSSL's providers, ≈2 MB that would stay resident for the agent's
+// life only to derive this id once.
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include "io/system/node_identity.hpp"
+
+#include "io/system/atomic_file.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
-#include <fcntl.h>
 #include <fstream>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <optional>
 #include <sstream>
 #include <sys/random.h>
@@ -41,6 +46,32 @@ std::string trim(std::string s) {
   return s;
 }
 
+// HMAC-SHA256 (RFC 2104) for a key of at most one block, as HMAC(EVP_sha256(), ...) computes.
+std::array<unsigned char, SHA256_DIGEST_LENGTH> hmac_sha256(std::string_view key,
+                                                            std::string_view message) {
+  constexpr std::size_t block = SHA256_CBLOCK;
+  std::array<unsigned char, block> inner_pad{};
+  std::array<unsigned char, block> outer_pad{};
+  std::copy(key.begin(), key.end(), inner_pad.begin()); // key.size() <= block
+  outer_pad = inner_pad;
+  for (auto& b : inner_pad)
+    b ^= 0x36;
+  for (auto& b : outer_pad)
+    b ^= 0x5c;
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> inner{};
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, inner_pad.data(), inner_pad.size());
+  SHA256_Update(&ctx, message.data(), message.size());
+  SHA256_Final(inner.data(), &ctx);
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> mac{};
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, outer_pad.data(), outer_pad.size());
+  SHA256_Update(&ctx, inner.data(), inner.size());
+  SHA256_Final(mac.data(), &ctx);
+  return mac;
+}
+
 std::optional<uuid_bytes> derive_from_machine_id(const std::string& path) {
   std::ifstream in{path};
   std::string id;
@@ -49,12 +80,9 @@ std::optional<uuid_bytes> derive_from_machine_id(const std::string& path) {
   id = trim(id);
   if (id.size() != 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos)
     return std::nullopt;
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), id.data(), static_cast<int>(id.size()),
-       reinterpret_cast<const unsigned char*>(app_key.data()), app_key.size(), mac, &len);
+  auto mac = hmac_sha256(id, app_key); // the 32 hex digits are the key
   uuid_bytes b{};
-  std::copy_n(mac, b.size(), b.begin());
+  std::copy_n(mac.begin(), b.size(), b.begin());
   return b;
 }
 
@@ -63,23 +91,6 @@ uuid_bytes random_uuid() {
   if (getrandom(b.data(), b.size(), 0) != static_cast<ssize_t>(b.size()))
     throw std::system_error(errno, std::generic_category(), "getrandom for the node id");
   return b;
-}
-
-// Writes via a temporary file and rename so a crash never leaves a half-written id.
-void write_atomically(const std::string& path, const std::string& text) {
-  auto tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
-    throw std::system_error(errno, std::generic_category(), "cannot create " + tmp);
-  auto ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
-            ::fsync(fd) == 0;
-  auto err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    err = ok ? errno : err;
-    ::unlink(tmp.c_str());
-    throw std::system_error(err, std::generic_category(), "cannot write " + path);
-  }
 }
 
 } // namespace
@@ -110,7 +121,7 @@ std::string load_or_create_node_id(const std::string& state_dir,
   }
   auto bytes = derive_from_machine_id(machine_id_path);
   auto id = format_uuid(bytes ? *bytes : random_uuid());
-  write_atomically(path, id + "\n");
+  write_file_atomically(path, id + "\n", 0644);
   return id;
 }
 

@@ -47,6 +47,9 @@ TEST_F(node_identity_test, derived_from_machine_id_without_disclosing_it) {
   auto a = load_or_create_node_id(state("a"), mid);
   auto b = load_or_create_node_id(state("b"), mid);
   EXPECT_EQ(a, b); // same machine, same id, even with a fresh state dir
+  // HMAC-SHA256(key: the machine id's hex, message: "vigil-node-id-v1"), first 16 bytes as a
+  // v4 UUID: pinned, so a machine keeps its id across vigil versions.
+  EXPECT_EQ(a, "1eeb7a2e-b958-4576-b11d-45f0f618177a");
   EXPECT_EQ(a.find("0123456789abcdef"), std::string::npos);
   auto other = load_or_create_node_id(state("c"), machine_id("fedcba9876543210fedcba9876543210"));
   EXPECT_NE(a, other);
