@@ -1,12 +1,16 @@
 #include "actors/control_api.hpp"
 
 #include "actors/backend_poster.hpp"
+#include "actors/files_api.hpp"
 #include "actors/history_api.hpp"
+#include "actors/history_store.hpp"
 #include "actors/journal_reader.hpp"
 #include "actors/live_log_hub.hpp"
 #include "actors/outbox.hpp"
 #include "actors/prometheus_exposition.hpp"
 #include "actors/telemetry_feed.hpp"
+#include "actors/telemetry_hub.hpp"
+#include "actors/telemetry_json.hpp"
 #include "io/http/http_server.hpp"
 #include "io/logs/severity.hpp"
 #include "io/logs/timestamp_parser.hpp"
@@ -17,7 +21,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <openssl/crypto.h>
 #include <unistd.h>
 
 namespace vigil {
@@ -73,27 +76,64 @@ json to_json(const child_status& s) {
 
 enum class scope { read, control };
 
-// Tokens are compared in constant time so response timing reveals nothing about them.
+// The token of a request: "Authorization: Bearer <token>" or ?token=.
+std::string_view presented_token(const http_request& req) {
+  auto header = req.header("authorization");
+  if (header.rfind("Bearer ", 0) == 0)
+    return header.substr(7);
+  if (auto i = req.query.find("token"); i != req.query.end())
+    return i->second;
+  return {};
+}
+
 bool authorized(const settings& s, const http_request& req, scope needed) {
   if (s.api.tokens.empty())
     return true; // only possible on loopback: the config refuses otherwise
-  auto header = req.header("authorization");
-  std::string_view presented;
-  if (header.rfind("Bearer ", 0) == 0)
-    presented = header.substr(7);
-  else if (auto i = req.query.find("token"); i != req.query.end())
-    presented = i->second;
-  for (auto& t : s.api.tokens) {
-    bool match = t.token.size() == presented.size() &&
-                 CRYPTO_memcmp(t.token.data(), presented.data(), presented.size()) == 0;
-    if (!match)
-      continue;
-    auto want = needed == scope::read ? "read" : "control";
-    for (auto& sc : t.scopes)
-      if (sc == want || sc == "control") // control implies read
-        return true;
+  return token_allows(s, presented_token(req), needed == scope::read ? "read" : "control");
+}
+
+// Bodies are kept in the audit log up to this size: enough for any command or config patch.
+constexpr std::size_t audit_detail_bytes = 1024;
+
+// The dotted keys a config patch sets ("api.rate_limit_per_minute, log.level"): its values
+// may hold a secret the loader is about to refuse, so they are not kept.
+std::string patched_keys(const json& patch, const std::string& prefix = "") {
+  std::string out;
+  if (!patch.is_object())
+    return out;
+  for (auto& [key, value] : patch.items()) {
+    auto keys = value.is_object() && !value.empty() ? patched_keys(value, prefix + key + ".")
+                                                    : prefix + key;
+    out += (out.empty() ? "" : ", ") + keys;
   }
-  return false;
+  return out;
+}
+
+// A control action (any method but GET/HEAD) is audited with its answer, refusals included:
+// a log line and an entry in the history database (GET /api/audit). The returned responder
+// records, then answers through `respond`.
+http_responder audited(control_pointer self, const http_request& req, http_responder respond) {
+  audit_entry entry;
+  entry.at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    std::chrono::system_clock::now().time_since_epoch())
+                    .count();
+  entry.client = req.remote_address;
+  entry.principal = token_principal(*self->state.current, presented_token(req));
+  entry.action = req.method + " " + req.path;
+  entry.detail = req.path == "/api/config"
+                     ? "keys: " + patched_keys(json::parse(req.body, nullptr, false))
+                     : req.body;
+  entry.detail.resize(std::min(entry.detail.size(), audit_detail_bytes));
+  auto history = find_history(self->home_system());
+  return http_responder{
+      [entry = std::move(entry), history, respond = std::move(respond)](http_response r) mutable {
+        entry.status = r.status;
+        spdlog::info("audit: {} from {} as {}: {}", entry.action, entry.client, entry.principal,
+                     entry.status);
+        if (history)
+          caf::anon_send(history, atom::audit_v, std::move(entry));
+        respond(std::move(r));
+      }};
 }
 
 double uptime_seconds(control_pointer self) {
@@ -147,42 +187,28 @@ json to_json(const live_stream_status& s) {
   return {{"enabled", s.enabled}, {"subscribers", s.subscribers}, {"forwarded", s.forwarded}};
 }
 
-template <class Handle>
-Handle find_named(control_pointer self, const char* name) {
-  return caf::actor_cast<Handle>(self->home_system().registry().get(caf::atom_from_string(name)));
-}
-
-// Adds the status of the registered actor `name` under `key`, then continues; an actor
-// that is absent (not configured, restarting) or slow is left out.
-template <class Handle, class Status, class Next>
-void add_status(control_pointer self, std::shared_ptr<json> body, const char* name, const char* key,
-                Next next) {
-  auto handle = find_named<Handle>(self, name);
-  if (!handle) {
-    next();
-    return;
+// /status: answered once every part it asks for has answered or failed (they are asked all
+// at once, so a slow part delays the answer by its own timeout only).
+struct status_reply {
+  json body;
+  http_responder respond;
+  int pending = 1; // released by add_component_status once every request is out
+  void done() {
+    if (--pending == 0)
+      respond(json_response(200, body));
   }
-  self->request(handle, 2s, atom::status_v)
-      .then(
-          [=](const Status& x) {
-            (*body)[key] = to_json(x);
-            next();
-          },
-          [=](caf::error&) { next(); });
-}
+};
 
-// "websocket": live sessions of this process and the state of both streams.
-void add_websocket_status(control_pointer self, std::shared_ptr<json> body,
-                          http_responder respond) {
-  (*body)["websocket"] = {{"sessions", ws_session_count()}, {"streams", json::object()}};
-  auto streams = std::make_shared<json>(json::object());
-  add_status<live_log_hub_actor, live_stream_status>(self, streams, "live_logs", "live_logs", [=] {
-    add_status<telemetry_feed_actor, live_stream_status>(
-        self, streams, "telem_feed", "telemetry", [=] {
-          (*body)["websocket"]["streams"] = *streams;
-          respond(json_response(200, *body));
-        });
-  });
+// Adds the status of the registered actor `name` at `at` in the body (left out when the
+// actor is absent or slow).
+template <class Handle, class Status>
+void add_status(control_pointer self, const std::shared_ptr<status_reply>& reply, const char* name,
+                const char* at) {
+  ++reply->pending;
+  ask_status<Handle, Status>(
+      self, name,
+      [reply, at = json::json_pointer{at}](const Status& x) { reply->body[at] = to_json(x); },
+      [reply] { reply->done(); });
 }
 
 // POST /control {"command": "start_livelogs" | "stop_livelogs" | "start_telemetry" |
@@ -212,34 +238,33 @@ void control_streams(control_pointer self, const http_request& req, http_respond
   auto failed = [=](caf::error& err) {
     respond(json_error_response(503, "unavailable", self->home_system().render(err)));
   };
+  auto switch_stream = [&](auto stream, const char* restarting) {
+    if (!stream)
+      return respond(json_error_response(503, "unavailable", restarting));
+    if (start)
+      self->request(stream, 5s, atom::enable_v).then(answer, failed);
+    else
+      self->request(stream, 5s, atom::disable_v).then(answer, failed);
+  };
   auto& sys = self->home_system();
-  if (logs) {
-    auto hub = find_live_log_hub(sys);
-    if (!hub)
-      return respond(json_error_response(503, "unavailable", "the live logs hub is restarting"));
-    if (start)
-      self->request(hub, 5s, atom::enable_v).then(answer, failed);
-    else
-      self->request(hub, 5s, atom::disable_v).then(answer, failed);
-  } else {
-    auto feed = find_telemetry_feed(sys);
-    if (!feed)
-      return respond(json_error_response(503, "unavailable", "the telemetry stream is restarting"));
-    if (start)
-      self->request(feed, 5s, atom::enable_v).then(answer, failed);
-    else
-      self->request(feed, 5s, atom::disable_v).then(answer, failed);
-  }
+  if (logs)
+    switch_stream(find_live_log_hub(sys), "the live logs hub is restarting");
+  else
+    switch_stream(find_telemetry_feed(sys), "the telemetry stream is restarting");
 }
 
-void add_component_status(control_pointer self, std::shared_ptr<json> body,
-                          http_responder respond) {
-  add_status<outbox_actor, outbox_status>(self, body, "outbox", "outbox", [=] {
-    add_status<backend_poster_actor, backend_status>(self, body, "backend", "backend", [=] {
-      add_status<journal_reader_actor, journal_reader_status>(
-          self, body, "journal", "journal", [=] { add_websocket_status(self, body, respond); });
-    });
-  });
+void add_component_status(control_pointer self, json body, http_responder respond) {
+  auto reply = std::make_shared<status_reply>(status_reply{std::move(body), std::move(respond)});
+  // "websocket": live sessions of this process and the state of both streams.
+  reply->body["websocket"] = {{"sessions", ws_session_count()}, {"streams", json::object()}};
+  add_status<outbox_actor, outbox_status>(self, reply, "outbox", "/outbox");
+  add_status<backend_poster_actor, backend_status>(self, reply, "backend", "/backend");
+  add_status<journal_reader_actor, journal_reader_status>(self, reply, "journal", "/journal");
+  add_status<live_log_hub_actor, live_stream_status>(self, reply, "live_logs",
+                                                     "/websocket/streams/live_logs");
+  add_status<telemetry_feed_actor, live_stream_status>(self, reply, "telem_feed",
+                                                       "/websocket/streams/telemetry");
+  reply->done();
 }
 
 void answer_status(control_pointer self, http_responder respond) {
@@ -262,11 +287,31 @@ void answer_status(control_pointer self, http_responder respond) {
             for (auto& x : xs)
               actors.push_back(to_json(x));
             body["actors"] = std::move(actors);
-            add_component_status(self, std::make_shared<json>(std::move(body)), respond);
+            add_component_status(self, std::move(body), respond);
           },
           [=](caf::error& err) {
             respond(
                 json_error_response(503, "status unavailable", self->home_system().render(err)));
+          });
+}
+
+// The telemetry hub's latest snapshot rendered by `render` (/api/v1/status and friends);
+// 503 before the first snapshot or while the hub restarts.
+template <class Render>
+void answer_snapshot(control_pointer self, http_responder respond, Render render) {
+  auto hub = find_telemetry_hub(self->home_system());
+  if (!hub)
+    return respond(json_error_response(503, "unavailable", "the telemetry hub is restarting"));
+  self->request(hub, 5s, atom::query_v)
+      .then(
+          [=](const telemetry_snapshot_ptr& snapshot) {
+            if (!snapshot)
+              return respond(json_error_response(503, "unavailable",
+                                                 "no telemetry snapshot yet; retry in a second"));
+            respond(json_response(200, render(*snapshot)));
+          },
+          [=](caf::error& err) {
+            respond(json_error_response(503, "unavailable", self->home_system().render(err)));
           });
 }
 
@@ -282,6 +327,34 @@ std::optional<int64_t> parse_time(const std::string& text) {
   return std::nullopt;
 }
 
+// Reads the query parameter `name`, when present, as a time into `out`; the 400 detail when
+// it is not one.
+std::optional<std::string> read_time_param(const http_request& req, const char* name,
+                                           int64_t& out) {
+  auto i = req.query.find(name);
+  if (i == req.query.end())
+    return std::nullopt;
+  auto t = parse_time(i->second);
+  if (!t)
+    return std::string{name} + ": expected milliseconds since the epoch or RFC 3339, not \"" +
+           i->second + "\"";
+  out = *t;
+  return std::nullopt;
+}
+
+// Reads `limit`, when present, as 1 to `most` into `out`; the 400 detail when it is not.
+std::optional<std::string> read_limit_param(const http_request& req, uint32_t most, uint32_t& out) {
+  auto i = req.query.find("limit");
+  if (i == req.query.end())
+    return std::nullopt;
+  char* end = nullptr;
+  auto n = std::strtol(i->second.c_str(), &end, 10);
+  if (i->second.empty() || *end != '\0' || n < 1 || n > static_cast<long>(most))
+    return "limit: 1 to " + std::to_string(most) + ", not \"" + i->second + "\"";
+  out = static_cast<uint32_t>(n);
+  return std::nullopt;
+}
+
 // GET /api/logs?since=&until=&severity=&path=&q=&limit= — the local event store.
 void answer_logs(control_pointer self, const http_request& req, http_responder respond) {
   log_query q;
@@ -290,15 +363,8 @@ void answer_logs(control_pointer self, const http_request& req, http_responder r
     return i == req.query.end() ? nullptr : &i->second;
   };
   for (auto [name, target] : {std::pair{"since", &q.since_ms}, std::pair{"until", &q.until_ms}})
-    if (auto v = param(name)) {
-      auto t = parse_time(*v);
-      if (!t)
-        return respond(json_error_response(
-            400, "bad request",
-            std::string{name} + ": expected milliseconds since the epoch or RFC 3339, not \"" + *v +
-                "\""));
-      *target = *t;
-    }
+    if (auto bad = read_time_param(req, name, *target))
+      return respond(json_error_response(400, "bad request", *bad));
   if (auto v = param("severity")) {
     if (!severity_from_string(*v))
       return respond(json_error_response(
@@ -310,14 +376,8 @@ void answer_logs(control_pointer self, const http_request& req, http_responder r
     q.path_contains = *v;
   if (auto v = param("q"))
     q.text_contains = *v;
-  if (auto v = param("limit")) {
-    char* end = nullptr;
-    auto n = std::strtol(v->c_str(), &end, 10);
-    if (v->empty() || *end != '\0' || n < 1 || n > 10000)
-      return respond(
-          json_error_response(400, "bad request", "limit: 1 to 10000, not \"" + *v + "\""));
-    q.limit = static_cast<uint32_t>(n);
-  }
+  if (auto bad = read_limit_param(req, 10000, q.limit))
+    return respond(json_error_response(400, "bad request", *bad));
   auto outbox = find_outbox(self->home_system());
   if (!outbox)
     return respond(json_error_response(503, "unavailable", "the event store is restarting"));
@@ -347,6 +407,38 @@ void answer_logs(control_pointer self, const http_request& req, http_responder r
           });
 }
 
+// GET /api/audit?since=&limit= — the newest control actions first.
+void answer_audit(control_pointer self, const http_request& req, http_responder respond) {
+  audit_query q;
+  auto bad = read_time_param(req, "since", q.since_ms);
+  if (!bad)
+    bad = read_limit_param(req, 1000, q.limit);
+  if (bad)
+    return respond(json_error_response(400, "bad request", *bad));
+  auto history = find_history(self->home_system());
+  if (!history)
+    return respond(json_error_response(503, "unavailable", "the history store is restarting"));
+  self->request(history, 10s, atom::query_v, q)
+      .then(
+          [=](const std::vector<audit_entry>& entries) {
+            json out = json::array();
+            for (auto& e : entries)
+              out.push_back(
+                  {{"timestamp", format_iso8601_utc(log_time{std::chrono::milliseconds{e.at_ms}})},
+                   {"client", e.client},
+                   {"principal", e.principal},
+                   {"action", e.action},
+                   {"detail", e.detail},
+                   {"status", e.status}});
+            auto count = out.size();
+            respond(json_response(200, {{"entries", std::move(out)}, {"count", count}}));
+          },
+          [=](caf::error& err) {
+            respond(
+                json_error_response(503, "audit log unavailable", self->home_system().render(err)));
+          });
+}
+
 // Fault injection (only with --enable-fault-injection): {"path": "sources/tailer-1"}.
 void crash_actor(control_pointer self, const http_request& req, http_responder respond) {
   auto body = json::parse(req.body, nullptr, false);
@@ -371,13 +463,19 @@ void route(control_pointer self, const http_request& req, http_responder respond
   ++st.requests;
   auto& s = *st.current;
   bool is_get = req.method == "GET" || req.method == "HEAD";
-  auto need = is_get ? scope::read : scope::control;
+  // Who did what is for operators: the audit log needs the control scope to be read.
+  auto need = is_get && req.path != "/api/audit" ? scope::read : scope::control;
   auto method_not_allowed = [&] {
     respond(json_error_response(405, "method not allowed", req.method + " " + req.path));
   };
   auto& p = req.path;
+  if (!is_get)
+    respond = audited(self, req, std::move(respond));
   if (!authorized(s, req, need)) {
     ++st.rejected;
+    // A known token without the scope: authenticated, not allowed.
+    if (need == scope::control && authorized(s, req, scope::read))
+      return respond(json_error_response(403, "forbidden", "this token lacks the control scope"));
     auto r = json_error_response(401, "unauthorized",
                                  "send 'Authorization: Bearer <token>' with a token of scope " +
                                      std::string{need == scope::read ? "read" : "control"});
@@ -401,6 +499,15 @@ void route(control_pointer self, const http_request& req, http_responder respond
     if (!is_get)
       return method_not_allowed();
     answer_status(self, std::move(respond));
+  } else if (p == "/api/v1/status" || p == "/api/v1/status-simple" || p == "/api/processes") {
+    if (!is_get)
+      return method_not_allowed();
+    if (p == "/api/v1/status")
+      answer_snapshot(self, std::move(respond), telemetry_to_json);
+    else if (p == "/api/v1/status-simple")
+      answer_snapshot(self, std::move(respond), telemetry_summary_json);
+    else
+      answer_snapshot(self, std::move(respond), processes_to_json);
   } else if (p == "/api/logs") {
     if (!is_get)
       return method_not_allowed();
@@ -409,6 +516,14 @@ void route(control_pointer self, const http_request& req, http_responder respond
     if (!is_get)
       return method_not_allowed();
     answer_history(self, req, std::move(respond));
+  } else if (p == "/api/audit") {
+    if (!is_get)
+      return method_not_allowed();
+    answer_audit(self, req, std::move(respond));
+  } else if (p == "/api/files") {
+    if (!is_get)
+      return method_not_allowed();
+    answer_files(self, req, std::move(respond));
   } else if (p == "/metrics") {
     if (!is_get)
       return method_not_allowed();
@@ -418,9 +533,15 @@ void route(control_pointer self, const http_request& req, http_responder respond
       return method_not_allowed();
     control_streams(self, req, std::move(respond));
   } else if (p == "/api/config") {
-    if (!is_get)
+    if (is_get)
+      return respond(json_response(200, st.hooks.effective_config()));
+    if (req.method != "POST")
       return method_not_allowed();
-    respond(json_response(200, st.hooks.effective_config()));
+    auto patch = json::parse(req.body, nullptr, false);
+    if (patch.is_discarded())
+      return respond(json_error_response(400, "bad request", "the body is not JSON"));
+    auto [status, body] = st.hooks.update_config(patch);
+    respond(json_response(status, body));
   } else if (p == "/api/config/reload") {
     if (req.method != "POST")
       return method_not_allowed();
@@ -444,9 +565,7 @@ control_api(control_api_actor::stateful_pointer<control_api_state> self,
   st.current = std::move(current);
   st.hooks = std::move(hooks);
   st.started = std::chrono::steady_clock::now();
-  http_server_options opts;
-  opts.bind_address = st.current->api.bind;
-  opts.port = st.current->api.control_port;
+  auto opts = api_server_options(*st.current, st.current->api.control_port);
   opts.websocket_paths = control_port_ws_paths();
   auto hdl = caf::actor_cast<control_api_actor>(self);
   // Runs on an Asio thread: hand the request to the actor, never touch `self` here.

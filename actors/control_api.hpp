@@ -9,6 +9,10 @@
 #include "io/http/http_message.hpp"
 #include "messages/supervision.hpp"
 
+#include <caf/actor_cast.hpp>
+#include <caf/actor_registry.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/atom.hpp>
 #include <caf/typed_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json.hpp>
@@ -29,6 +33,8 @@ class http_server;
 struct control_api_hooks {
   std::function<nlohmann::json()> effective_config;              // redacted
   std::function<std::pair<int, nlohmann::json>()> reload_config; // status code, body
+  // POST /api/config: a merge patch of the config file, validated, written, applied.
+  std::function<std::pair<int, nlohmann::json>(const nlohmann::json&)> update_config;
 };
 
 using control_api_actor =
@@ -49,6 +55,26 @@ struct control_api_state {
 control_api_actor::behavior_type
 control_api(control_api_actor::stateful_pointer<control_api_state> self,
             boost::asio::io_context* io, settings_ptr current, control_api_hooks hooks);
+
+/// For answers gathered from other actors (/status, /metrics): asks the actor registered as
+/// `name` for its status, calls `got(status)` when it answers within 2 s, and then `next()` —
+/// also right away when it is absent (not configured, restarting) and after a failure or
+/// timeout, so such a part is left out of the answer.
+template <class Handle, class Status, class Got, class Next>
+void ask_status(control_api_actor::stateful_pointer<control_api_state> self, const char* name,
+                Got got, Next next) {
+  auto handle =
+      caf::actor_cast<Handle>(self->home_system().registry().get(caf::atom_from_string(name)));
+  if (!handle)
+    return next();
+  self->request(handle, std::chrono::seconds{2}, atom::status_v)
+      .then(
+          [=](const Status& x) {
+            got(x);
+            next();
+          },
+          [=](caf::error&) { next(); });
+}
 
 } // namespace vigil
 

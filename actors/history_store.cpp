@@ -74,13 +74,8 @@ void flush(history_pointer self) {
     return;
   uint64_t written = 0;
   try {
-    sqlite_transaction tx{*st.db};
-    for (const auto& sample : st.pending)
-      for (const auto& p : sample.points)
-        written += st.store->append(sample.timestamp_ms, p.name, p.labels, p.value) ? 1 : 0;
-    tx.commit();
+    written = st.store->append_all(st.pending);
   } catch (const std::exception& e) {
-    st.store->forget_series_cache();
     record_error(self, "writing samples", e);
     bound_pending(self);
     arm_flush(self);
@@ -132,10 +127,6 @@ void flush_when_due(history_pointer self) {
     arm_flush(self);
 }
 
-int64_t to_ms(wall_time t) {
-  return t.time_since_epoch().count();
-}
-
 wall_time from_ms(int64_t ms) {
   return wall_time{std::chrono::milliseconds{ms}};
 }
@@ -146,7 +137,7 @@ void save_user_pressure(history_pointer self, const std::vector<user_pressure_en
   std::vector<persistent_user> users;
   users.reserve(runs.size());
   for (const auto& r : runs)
-    users.push_back({r.user, to_ms(r.since), to_ms(r.last_seen), r.metric, r.peak_percent,
+    users.push_back({r.user, to_millis(r.since), to_millis(r.last_seen), r.metric, r.peak_percent,
                      r.sum_percent, r.samples});
   if (users == st.saved_users)
     return;
@@ -234,11 +225,8 @@ user_pressure_state restorable_user_pressure(const std::vector<persistent_user>&
 
 history_actor::behavior_type history(history_actor::stateful_pointer<history_state> self,
                                      settings_ptr current) {
-  return history_with_clock(self, std::move(current), [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  });
+  return history_with_clock(self, std::move(current),
+                            [] { return to_millis(std::chrono::system_clock::now()); });
 }
 
 history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<history_state> self,
@@ -296,6 +284,26 @@ history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<
         }
       },
       [=](atom::subscribe) { subscribe_to_hub(self); },
+      [=](atom::audit, const audit_entry& e) {
+        try {
+          self->state.store->append_audit(
+              {e.at_ms, e.client, e.principal, e.action, e.detail, e.status});
+        } catch (const std::exception& ex) {
+          record_error(self, "writing the audit log", ex);
+        }
+      },
+      [=](atom::query, const audit_query& q) -> caf::result<std::vector<audit_entry>> {
+        try {
+          std::vector<audit_entry> out;
+          for (auto& r : self->state.store->list_audit(q.since_ms, q.limit))
+            out.push_back({r.at_ms, std::move(r.client), std::move(r.principal),
+                           std::move(r.action), std::move(r.detail), r.status});
+          return out;
+        } catch (const std::exception& ex) {
+          record_error(self, "reading the audit log", ex);
+          return caf::make_error(errc::storage_failed, ex.what());
+        }
+      },
       [=](atom::query, const history_query& q) -> caf::result<std::vector<history_series>> {
         auto aggregate = parse_aggregate(q.aggregate);
         if (!aggregate)

@@ -1,10 +1,10 @@
 #include "actors/telemetry_json.hpp"
 
 #include "actors/telemetry_hub.hpp"
+#include "io/logs/timestamp_parser.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 
 namespace vigil {
 
@@ -34,6 +34,18 @@ double gib(std::uint64_t bytes) {
   return r2(static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0));
 }
 
+// Seconds since the epoch as a time; 0 (unknown) is null.
+json epoch_seconds_or_null(std::int64_t seconds) {
+  return seconds > 0 ? json(format_wall_time(wall_time{std::chrono::seconds{seconds}}))
+                     : json(nullptr);
+}
+
+json load_average_json(const cpu_section& c) {
+  return {{"one_minute", r2(c.load_one)},
+          {"five_minutes", r2(c.load_five)},
+          {"fifteen_minutes", r2(c.load_fifteen)}};
+}
+
 json cpu_json(const cpu_section& c) {
   json modes = nullptr;
   if (c.modes)
@@ -59,14 +71,9 @@ json cpu_json(const cpu_section& c) {
       {"processes_created_per_second", opt(c.processes_created_per_second)},
       {"procs_running", c.procs_running},
       {"procs_blocked", c.procs_blocked},
-      {"load_average",
-       {{"one_minute", r2(c.load_one)},
-        {"five_minutes", r2(c.load_five)},
-        {"fifteen_minutes", r2(c.load_fifteen)}}},
+      {"load_average", load_average_json(c)},
       {"uptime_seconds", static_cast<std::int64_t>(c.uptime_seconds)},
-      {"boot_time", c.boot_time > 0
-                        ? json(format_wall_time(wall_time{std::chrono::seconds{c.boot_time}}))
-                        : json(nullptr)},
+      {"boot_time", epoch_seconds_or_null(c.boot_time)},
   };
 }
 
@@ -245,9 +252,7 @@ json containers_json(const containers_section& s) {
                    {"image", x.image},
                    {"state", x.state},
                    {"status", x.status},
-                   {"created", x.created > 0 ? json(format_wall_time(
-                                                   wall_time{std::chrono::seconds{x.created}}))
-                                             : json(nullptr)}});
+                   {"created", epoch_seconds_or_null(x.created)}});
   return out;
 }
 
@@ -263,37 +268,18 @@ json section_or_null(const Ptr& p, F f) {
 } // namespace
 
 std::string format_wall_time(wall_time t) {
-  auto ms = t.time_since_epoch().count();
-  auto secs = static_cast<std::time_t>(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  auto millis = static_cast<int>(ms - static_cast<long long>(secs) * 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  return format_iso8601_utc(t, timestamp_precision::milliseconds);
 }
 
-json telemetry_to_json(const telemetry_snapshot& s) {
+namespace {
+
+// The headline fields every shape starts with (the seeds' top-level names).
+json headline_json(const telemetry_snapshot& s) {
   json root_usage = nullptr;
   if (s.filesystems)
     for (auto& f : s.filesystems->filesystems)
       if (f.mount_point == "/" && f.status == "ok")
         root_usage = r2(f.used_percent);
-  json load = nullptr;
-  if (s.cpu)
-    load = {{"one_minute", r2(s.cpu->load_one)},
-            {"five_minutes", r2(s.cpu->load_five)},
-            {"fifteen_minutes", r2(s.cpu->load_fifteen)}};
-  json sections = json::object();
-  for (std::size_t i = 0; i < telemetry_section_count; ++i) {
-    auto& x = s.sections[i];
-    sections[std::string{telemetry_section_name(static_cast<telemetry_section>(i))}] = {
-        {"updated_at", x.updated_at ? json(format_wall_time(*x.updated_at)) : json(nullptr)},
-        {"interval_seconds", r2(x.interval.count() / 1000.0)},
-        {"stale", x.stale},
-        {"error", text_or_null(x.error)}};
-  }
   return {
       {"schema_version", telemetry_schema_version},
       {"sequence", s.sequence},
@@ -303,7 +289,7 @@ json telemetry_to_json(const telemetry_snapshot& s) {
       {"cpu_usage_percent", s.cpu ? opt(s.cpu->usage_percent) : json(nullptr)},
       {"memory_usage_percent", s.memory ? json(r2(s.memory->used_percent)) : json(nullptr)},
       {"disk_usage_percent", std::move(root_usage)},
-      {"load_average", std::move(load)},
+      {"load_average", section_or_null(s.cpu, load_average_json)},
       {"uptime_seconds",
        s.cpu ? json(static_cast<std::int64_t>(s.cpu->uptime_seconds)) : json(nullptr)},
       {"temperature", s.cpu ? opt(s.cpu->temperature_celsius) : json(nullptr)},
@@ -311,6 +297,23 @@ json telemetry_to_json(const telemetry_snapshot& s) {
        {{"level", std::string{load_level_name(s.status.level)}},
         {"label", std::string{load_level_label(s.status.level)}},
         {"reasons", s.status.reasons}}},
+  };
+}
+
+} // namespace
+
+json telemetry_to_json(const telemetry_snapshot& s) {
+  json sections = json::object();
+  for (std::size_t i = 0; i < telemetry_section_count; ++i) {
+    auto& x = s.sections[i];
+    sections[std::string{telemetry_section_name(static_cast<telemetry_section>(i))}] = {
+        {"updated_at", x.updated_at ? json(format_wall_time(*x.updated_at)) : json(nullptr)},
+        {"interval_seconds", r2(x.interval.count() / 1000.0)},
+        {"stale", x.stale},
+        {"error", text_or_null(x.error)}};
+  }
+  auto out = headline_json(s);
+  out.update({
       {"cpu", section_or_null(s.cpu, cpu_json)},
       {"memory", section_or_null(s.memory, memory_json)},
       {"disk_io", section_or_null(s.disk_io, disk_io_json)},
@@ -324,7 +327,44 @@ json telemetry_to_json(const telemetry_snapshot& s) {
       {"containers", section_or_null(s.containers, containers_json)},
       {"container_engine", section_or_null(s.containers, container_engine_json)},
       {"sections", std::move(sections)},
-  };
+  });
+  return out;
+}
+
+json telemetry_summary_json(const telemetry_snapshot& s) {
+  auto out = headline_json(s);
+  if (s.services) {
+    std::size_t running = 0, failed = 0;
+    for (auto& x : s.services->services) {
+      running += x.status == "running";
+      failed += x.status == "failed";
+    }
+    out["services"] = {
+        {"total", s.services->services.size()}, {"running", running}, {"failed", failed}};
+  } else {
+    out["services"] = nullptr;
+  }
+  if (s.containers) {
+    auto running = std::count_if(s.containers->containers.begin(), s.containers->containers.end(),
+                                 [](auto& x) { return x.state == "running"; });
+    out["containers"] = {{"total", s.containers->containers.size()}, {"running", running}};
+  } else {
+    out["containers"] = nullptr;
+  }
+  json stale = json::array();
+  for (std::size_t i = 0; i < telemetry_section_count; ++i)
+    if (s.sections[i].stale)
+      stale.push_back(telemetry_section_name(static_cast<telemetry_section>(i)));
+  out["stale_sections"] = std::move(stale);
+  return out;
+}
+
+json processes_to_json(const telemetry_snapshot& s) {
+  return {
+      {"timestamp", s.processes ? json(format_wall_time(s.processes->sampled_at)) : json(nullptr)},
+      {"processes", section_or_null(s.processes, processes_json)},
+      {"users", section_or_null(s.processes, users_json)},
+      {"user_pressure", user_pressure_json(s.user_pressure)}};
 }
 
 } // namespace vigil

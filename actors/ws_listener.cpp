@@ -19,9 +19,7 @@ constexpr auto rebind_interval = 30s;
 std::shared_ptr<http_server> listen(boost::asio::io_context& io, ws_listener_actor hdl,
                                     const settings& s, ws_stream kind) {
   bool telemetry = kind == ws_stream::telemetry;
-  http_server_options opts;
-  opts.bind_address = s.api.bind;
-  opts.port = telemetry ? s.api.telemetry_ws_port : s.api.ws_port;
+  auto opts = api_server_options(s, telemetry ? s.api.telemetry_ws_port : s.api.ws_port);
   opts.websocket_paths = telemetry
                              ? std::set<std::string>{"/", "/telemetry", "/ws", "/ws/telemetry"}
                              : std::set<std::string>{"/", "/logs", "/livelogs", "/ws", "/ws/logs"};

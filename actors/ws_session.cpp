@@ -294,17 +294,6 @@ bool same_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-bool token_allows_read(const settings& s, std::string_view presented) {
-  if (presented.empty())
-    return false;
-  bool allowed = false;
-  for (auto& t : s.api.tokens) // no early exit: constant time over the token list
-    if (same_secret(t.token, presented))
-      for (auto& scope : t.scopes)
-        allowed = allowed || scope == "read" || scope == "control";
-  return allowed;
-}
-
 std::vector<std::string> offered_subprotocols(const http_request& request) {
   std::vector<std::string> out;
   auto header = std::string{request.header("sec-websocket-protocol")};
@@ -324,6 +313,40 @@ std::vector<std::string> offered_subprotocols(const http_request& request) {
 }
 
 } // namespace
+
+bool token_allows(const settings& s, std::string_view presented, std::string_view scope) {
+  if (presented.empty())
+    return false;
+  bool allowed = false;
+  for (auto& t : s.api.tokens) // no early exit: constant time over the token list
+    if (same_secret(t.token, presented))
+      for (auto& granted : t.scopes)
+        allowed = allowed || granted == scope || granted == "control"; // control implies read
+  return allowed;
+}
+
+http_server_options api_server_options(const settings& s, std::uint16_t port) {
+  http_server_options opts;
+  opts.bind_address = s.api.bind;
+  opts.port = port;
+  opts.allow_from = s.api.allow_from;
+  opts.rate_limit_per_minute = s.api.rate_limit_per_minute;
+  return opts;
+}
+
+std::string token_principal(const settings& s, std::string_view presented) {
+  if (s.api.tokens.empty())
+    return "anonymous";
+  if (presented.empty())
+    return "no token";
+  std::string principal = "unknown token";
+  for (std::size_t i = 0; i < s.api.tokens.size(); ++i) { // no early exit, as above
+    auto& t = s.api.tokens[i];
+    if (same_secret(t.token, presented))
+      principal = t.name.empty() ? "token " + std::to_string(i + 1) : t.name;
+  }
+  return principal;
+}
 
 std::string_view ws_stream_name(ws_stream kind) {
   return kind == ws_stream::telemetry ? "telemetry" : "live_logs";
@@ -354,17 +377,17 @@ void start_ws_session(caf::actor_system& sys, const settings_ptr& current, ws_st
     bool ok = false;
     for (auto& p : offered)
       if (p.rfind("bearer.", 0) == 0 &&
-          token_allows_read(*current, std::string_view{p}.substr(7))) {
+          token_allows(*current, std::string_view{p}.substr(7), "read")) {
         ok = true;
         chosen = p;
         break;
       }
     if (!ok)
       if (auto it = request.query.find("token"); it != request.query.end())
-        ok = token_allows_read(*current, it->second);
+        ok = token_allows(*current, it->second, "read");
     if (!ok) {
       auto header = request.header("authorization");
-      ok = header.rfind("Bearer ", 0) == 0 && token_allows_read(*current, header.substr(7));
+      ok = header.rfind("Bearer ", 0) == 0 && token_allows(*current, header.substr(7), "read");
     }
     if (!ok) {
       auto r = json_error_response(

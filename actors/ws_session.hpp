@@ -14,6 +14,7 @@
 
 #include "actors/live_log_hub.hpp"
 #include "io/http/http_message.hpp"
+#include "io/http/http_server.hpp"
 #include "io/http/websocket_session.hpp"
 #include "messages/telemetry.hpp"
 
@@ -89,6 +90,19 @@ std::optional<ws_stream> control_port_ws_stream(std::string_view path);
 
 /// The WebSocket paths of the control port.
 std::set<std::string> control_port_ws_paths();
+
+/// Whether `token` is one of api.tokens and carries `scope` ("read" or "control"; control
+/// implies read). Compared in constant time over the whole token list. The check of the
+/// control API's requests and of WebSocket upgrades.
+bool token_allows(const settings& s, std::string_view token, std::string_view scope);
+
+/// What every API port shares: the bind address, the client allow-list and the rate limit.
+http_server_options api_server_options(const settings& s, std::uint16_t port);
+
+/// Who presented `token`, for the audit log: the matching token's name (or "token <n>"),
+/// "anonymous" when no tokens are configured, "no token" when none was sent, "unknown token"
+/// when none matches.
+std::string token_principal(const settings& s, std::string_view token);
 
 /// Authenticates an upgrade request (scope read; token from a "bearer.<token>" subprotocol,
 /// ?token= or Authorization: Bearer) and starts a session, or rejects with 401. The chosen

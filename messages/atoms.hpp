@@ -20,6 +20,7 @@ VIGIL_ATOM(ingest, "ingest")         // a batch of events for durable acceptance
 VIGIL_ATOM(resume, "resume")         // INTERNAL: credit or data became available
 VIGIL_ATOM(rescan, "rescan")         // INTERNAL: look for new files matching the globs
 VIGIL_ATOM(query, "query")           // read from a store
+VIGIL_ATOM(audit, "audit")           // record a control action in the audit log
 VIGIL_ATOM(publish, "publish")       // hand records to a sink
 VIGIL_ATOM(confirmed, "confirmed")   // INTERNAL: the sink confirmed records
 VIGIL_ATOM(failed, "failed")         // INTERNAL: the sink failed

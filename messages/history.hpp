@@ -119,6 +119,33 @@ typename Inspector::result_type inspect(Inspector& f, history_status& x) {
            x.snapshots, x.hub_subscribed, x.hub_subscriptions);
 }
 
+/// One control action of the API, for the audit log (docs/api.md "Audit log").
+struct audit_entry {
+  int64_t at_ms = 0;     // ms since the Unix epoch
+  std::string client;    // peer address
+  std::string principal; // the token's name, or "anonymous" (loopback without tokens)
+  std::string action;    // "POST /control"
+  std::string detail;    // the request body, shortened
+  int32_t status = 0;    // the HTTP status answered
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_entry& x) {
+  return f(caf::meta::type_name("audit_entry"), x.at_ms, x.client, x.principal, x.action, x.detail,
+           x.status);
+}
+
+/// The newest `limit` audit entries at or after since_ms, newest first.
+struct audit_query {
+  int64_t since_ms = 0;
+  uint32_t limit = 100;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, audit_query& x) {
+  return f(caf::meta::type_name("audit_query"), x.since_ms, x.limit);
+}
+
 using history_actor = caf::typed_actor<
     // Fire and forget: collected in memory, written in one transaction per flush
     // (history.flush_interval, or sooner once history.flush_max_points are pending).
@@ -133,6 +160,9 @@ using history_actor = caf::typed_actor<
     // The metric names stored, sorted.
     caf::replies_to<atom::query>::with<std::vector<std::string>>,
     caf::replies_to<atom::status>::with<history_status>,
+    // Written at once (control actions are rare); a write that fails is logged and counted.
+    caf::reacts_to<atom::audit, audit_entry>,
+    caf::replies_to<atom::query, audit_query>::with<std::vector<audit_entry>>,
     // INTERNAL: look for the current telemetry hub and subscribe to it.
     caf::reacts_to<atom::subscribe>,
     // Write what is pending now.

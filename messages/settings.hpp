@@ -34,6 +34,7 @@ struct supervision_settings {
 struct api_token {
   std::string token; // secret
   std::vector<std::string> scopes = {"read"};
+  std::string name{}; // who holds it, for the audit log; empty: "token <position from 1>"
 };
 
 struct api_settings {
@@ -43,6 +44,13 @@ struct api_settings {
   uint16_t telemetry_ws_port = 8756;
   uint32_t threads = 1;          // Asio threads serving HTTP and WebSocket
   std::vector<api_token> tokens; // secret; required for a non-loopback bind
+  // Client addresses allowed on every port, as CIDRs ("10.0.0.0/8", "::1/128"); empty: all.
+  std::vector<std::string> allow_from;
+  uint32_t rate_limit_per_minute = 100; // requests per client address; 0: no limit
+  // GET /api/files: directories that may be listed and read (realpath-checked), and the most
+  // bytes one read returns.
+  std::vector<std::string> file_roots{"/var/log"};
+  uint64_t file_max_bytes = 1 << 20;
 };
 
 // A word (Hyperscan/PCRE syntax) that gives a line a severity.

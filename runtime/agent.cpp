@@ -14,6 +14,7 @@
 #include "actors/telemetry_feed.hpp"
 #include "actors/telemetry_hub.hpp"
 #include "actors/ws_listener.hpp"
+#include "io/system/atomic_file.hpp"
 #include "io/system/node_identity.hpp"
 #include "io/system/systemd_notify.hpp"
 #include "runtime/logging.hpp"
@@ -28,6 +29,8 @@
 #include <malloc.h>
 #include <mutex>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <system_error>
 #include <thread>
 
 namespace vigil {
@@ -77,7 +80,30 @@ public:
   config_result reload(const supervisor_actor& root) {
     std::lock_guard lock{mtx_};
     notify_reloading();
-    auto loaded = load_config(inputs_);
+    return apply(load_config(inputs_), root);
+  }
+
+  // POST /api/config: the patch is validated with the files as they are; only a valid result
+  // is written to the config file (atomically, keeping its mode) and applied as a reload.
+  // Nothing changes when it is refused or cannot be written (std::system_error).
+  config_result update(const nlohmann::json& patch, const supervisor_actor& root) {
+    std::lock_guard lock{mtx_};
+    auto candidate = inputs_;
+    candidate.config_patch = patch;
+    auto loaded = load_config(candidate);
+    if (!loaded.ok())
+      return loaded;
+    struct stat st {};
+    auto mode = ::stat(inputs_.config_path.c_str(), &st) == 0 ? st.st_mode & 07777 : 0644;
+    write_file_atomically(inputs_.config_path, loaded.patched_document->dump(2) + "\n", mode);
+    spdlog::info("configuration file {} updated through the API", inputs_.config_path);
+    notify_reloading();
+    return apply(std::move(loaded), root);
+  }
+
+private:
+  // Makes a loaded configuration the running one (or logs why it is not).
+  config_result apply(config_result loaded, const supervisor_actor& root) {
     if (!loaded.ok()) {
       spdlog::error("configuration reload rejected; keeping the running configuration:");
       for (auto& e : loaded.errors)
@@ -99,7 +125,6 @@ public:
     return loaded;
   }
 
-private:
   config_inputs inputs_;
   mutable std::mutex mtx_;
   settings_ptr current_;
@@ -214,6 +239,14 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
       "control_api", [&io, &reloader](caf::actor_system& sys, const settings_ptr& s) {
         control_api_hooks hooks;
         hooks.effective_config = [&reloader] { return settings_to_json(*reloader.current()); };
+        hooks.update_config = [&reloader, &sys](const nlohmann::json& patch) {
+          try {
+            return reload_response(reloader.update(patch, find_root(sys)));
+          } catch (const std::system_error& e) {
+            return std::pair<int, nlohmann::json>{
+                500, {{"error", "configuration not written"}, {"detail", e.what()}}};
+          }
+        };
         hooks.reload_config = [&reloader, &sys] {
           return reload_response(reloader.reload(find_root(sys)));
         };

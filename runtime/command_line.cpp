@@ -48,6 +48,22 @@ const option status_options[] = {
     {"url", "", "URL", "control API base URL (default from the configuration)"},
 };
 
+const option secret_options[] = {
+    {"config", "", "FILE", "configuration file, to find the secrets file"},
+    {"secrets-file", "secrets_file", "FILE", "0600 JSON file the token is added to"},
+    {"name", "", "NAME", "who holds the token (shown in the audit log)"},
+    {"scope", "", "SCOPE", "read (default) or control"},
+};
+
+const option connect_options[] = {
+    {"config", "", "FILE", "configuration file, to find the port and the tokens"},
+    {"secrets-file", "secrets_file", "FILE", "0600 JSON file with secrets"},
+    {"name", "", "NAME", "the token to put in the URL (default: the first with read scope)"},
+    {"host", "", "HOST",
+     "the address clients reach the agent at (default: api.bind, or this "
+     "host's primary address when it listens on all)"},
+};
+
 const char* const overview =
     R"(vigil — host agent: ships error log lines to RabbitMQ without losing any,
 collects telemetry, evaluates alerts and serves a control API.
@@ -59,6 +75,8 @@ Commands:
   config validate     check a configuration file; exit 0 when valid
   config show         print the effective configuration (secrets redacted)
   status              ask a running agent for its status over the control API
+  secret new          add a new API token to the secrets file and print it once
+  connect-url         print the Quick Connect URL for the dashboard
   version             print the version
   help                this text
 
@@ -143,6 +161,14 @@ void parse_options(parsed_command_line& out, const std::vector<std::string>& arg
       cfg.config_path_explicit = true;
     } else if (name == "url") {
       out.status_url = value;
+    } else if (name == "name") {
+      out.token_name = value;
+    } else if (name == "scope") {
+      if (value != "read" && value != "control")
+        out.errors.push_back("option --scope must be read or control, not '" + value + "'");
+      out.token_scope = value;
+    } else if (name == "host") {
+      out.connect_host = value;
     } else if (name == "log-file") {
       auto& files = cfg.command_line["sources"]["files"];
       if (!files.is_array())
@@ -180,6 +206,20 @@ parsed_command_line parse_command_line(int argc, const char* const* argv) {
   } else if (sub == "run") {
     out.cmd = command::run;
     parse_options(out, args, 1, run_options, "vigil run [OPTIONS]");
+  } else if (sub == "secret") {
+    if (args.size() < 2 || args[1] != "new") {
+      out.help = options_help("vigil secret new [OPTIONS]", secret_options);
+      if (args.size() < 2 || (args[1] != "--help" && args[1] != "-h"))
+        out.errors.push_back("secret needs 'new'");
+      return out;
+    }
+    out.cmd = command::secret_new;
+    parse_options(out, args, 2, secret_options, "vigil secret new [OPTIONS]");
+  } else if (sub == "connect-url") {
+    out.cmd = command::connect_url;
+    parse_options(out, args, 1, connect_options, "vigil connect-url [OPTIONS]");
+  } else if (sub == "compile-patterns") {
+    out.cmd = command::compile_patterns;
   } else if (sub == "status") {
     out.cmd = command::status;
     parse_options(out, args, 1, status_options, "vigil status [OPTIONS]");
@@ -197,7 +237,8 @@ parsed_command_line parse_command_line(int argc, const char* const* argv) {
     parse_options(out, args, 2, config_options, "vigil config " + args[1] + " [OPTIONS]");
   } else {
     out.help = overview;
-    std::vector<std::string> commands = {"run", "config", "status", "version", "help"};
+    std::vector<std::string> commands = {"run",         "config",  "status", "secret",
+                                         "connect-url", "version", "help"};
     auto msg = "unknown command '" + sub + "'";
     if (auto m = closest_match(sub, commands))
       msg += "; did you mean '" + *m + "'?";

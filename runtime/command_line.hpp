@@ -10,13 +10,28 @@
 
 namespace vigil {
 
-enum class command { run, config_validate, config_show, status, version, help };
+// compile_patterns is internal: the agent runs itself with it to compile Hyperscan patterns
+// outside its own address space (io/logs/pattern_compiler.hpp).
+enum class command {
+  run,
+  config_validate,
+  config_show,
+  status,
+  secret_new,
+  connect_url,
+  version,
+  help,
+  compile_patterns
+};
 
 struct parsed_command_line {
   command cmd = command::help;
   config_inputs config;
-  std::string status_url; // `vigil status --url`
-  std::string help;       // text for `help` / `--help`
+  std::string status_url;           // `vigil status --url`
+  std::string token_name;           // `vigil secret new --name`, `vigil connect-url --name`
+  std::string token_scope = "read"; // `vigil secret new --scope`
+  std::string connect_host;         // `vigil connect-url --host`
+  std::string help;                 // text for `help` / `--help`
   std::vector<std::string> errors;
 };
 

@@ -1,6 +1,7 @@
 #include "runtime/config_loader.hpp"
 
 #include "actors/log_sources.hpp"
+#include "io/http/address_filter.hpp"
 #include "runtime/config_schema.hpp"
 
 #include <algorithm>
@@ -19,7 +20,9 @@ using nlohmann::json;
 
 namespace {
 
-enum class layer_kind { file, secrets_file, environment, command_line };
+// api_patch: the body of POST /api/config, checked on its own before it is merged into the
+// config file's document.
+enum class layer_kind { file, secrets_file, api_patch, environment, command_line };
 
 struct layer {
   layer_kind kind;
@@ -35,6 +38,8 @@ std::string describe_key(const layer& l, const std::string& key,
     return l.origin + ": key '" + key + "'";
   case layer_kind::environment:
     return "environment " + l.origin + " (key '" + key + "')";
+  case layer_kind::api_patch:
+    return "POST /api/config: key '" + key + "'";
   case layer_kind::command_line: {
     auto i = option_names.find(key);
     return "option " + (i != option_names.end() ? i->second : "--" + key);
@@ -93,6 +98,10 @@ public:
     }
     if (layer_.kind == layer_kind::secrets_file && !r.secret && prefix_.empty()) {
       fail(full, "is not a secret; set it in the config file, not the secrets file");
+      return;
+    }
+    if (layer_.kind == layer_kind::api_patch && r.secret && prefix_.empty()) {
+      fail(full, "is a secret; set it in the secrets file, not through the API");
       return;
     }
     read(full, *j, value, r);
@@ -428,6 +437,11 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
     if (t.token.size() < 16)
       errors.push_back("api.tokens: a token is shorter than 16 characters");
   std::set<uint16_t> ports;
+  for (size_t i = 0; i < s.api.allow_from.size(); ++i) {
+    std::string error;
+    if (!parse_cidr(s.api.allow_from[i], error))
+      errors.push_back("api.allow_from[" + std::to_string(i) + "]: " + error);
+  }
   for (auto p : {s.api.control_port, s.api.ws_port, s.api.telemetry_ws_port})
     if (p != 0 && !ports.insert(p).second)
       errors.push_back("api: control_port, ws_port and telemetry_ws_port must differ (port " +
@@ -495,12 +509,51 @@ std::map<std::string, std::string> vigil_environment() {
   return env;
 }
 
+namespace {
+
+// The patch without its nulls (which remove keys): what is left must be valid settings.
+json without_nulls(const json& patch) {
+  json out = json::object();
+  for (auto& [key, value] : patch.items())
+    if (value.is_object())
+      out[key] = without_nulls(value);
+    else if (!value.is_null())
+      out[key] = value;
+  return out;
+}
+
+// Checks `patch` on its own (types, known keys, no secrets) and merges it into `doc`.
+void apply_config_patch(const json& patch, json& doc, const config_inputs& in,
+                        std::vector<std::string>& errors) {
+  if (!patch.is_object()) {
+    errors.push_back(std::string{"POST /api/config: the body must be a JSON object, not "} +
+                     json_type_name(patch));
+    return;
+  }
+  layer checked{layer_kind::api_patch, "", without_nulls(patch)};
+  settings scratch;
+  layer_reader reader{checked, checked.doc, "", in.option_names, errors};
+  describe(reader, scratch);
+  reader.report_unknown_keys();
+  doc.merge_patch(patch);
+}
+
+} // namespace
+
 config_result load_config(const config_inputs& in) {
   config_result result;
   std::vector<layer> layers;
   struct stat st {};
-  if (::stat(in.config_path.c_str(), &st) == 0 || in.config_path_explicit) {
-    if (auto doc = read_json_file(in.config_path, result.errors))
+  bool file_exists = ::stat(in.config_path.c_str(), &st) == 0;
+  if (file_exists || in.config_path_explicit || in.config_patch) {
+    std::optional<json> doc = json::object();
+    if (file_exists || in.config_path_explicit)
+      doc = read_json_file(in.config_path, result.errors);
+    if (doc && in.config_patch) {
+      apply_config_patch(*in.config_patch, *doc, in, result.errors);
+      result.patched_document = *doc;
+    }
+    if (doc)
       layers.push_back({layer_kind::file, in.config_path, std::move(*doc)});
   }
   // The secrets file's location may itself come from the config file or a flag.

@@ -28,12 +28,18 @@ struct config_inputs {
   nlohmann::json command_line = nlohmann::json::object();
   std::map<std::string, std::string> option_names;
   std::map<std::string, std::string> environment; // VIGIL_* variables
+  // POST /api/config: an RFC 7396 merge patch of the config file's document (null removes a
+  // key), loaded as if it were written there. Refused when it names a secret or an unknown
+  // key, or does not fit a key's type. The file itself is not touched.
+  std::optional<nlohmann::json> config_patch;
 };
 
 struct config_result {
   settings_ptr value; // set when errors is empty
   std::vector<std::string> errors;
   std::vector<std::string> warnings;
+  // With config_patch: the config file's document after the patch (what to write).
+  std::optional<nlohmann::json> patched_document;
   bool ok() const { return errors.empty(); }
 };
 

@@ -59,6 +59,7 @@ void describe(Visitor& v, api_token& x) {
     return r;
   }());
   v("scopes", x.scopes, rules().in({"read", "control"}));
+  v("name", x.name);
 }
 
 inline field_rules severity_level() {
@@ -119,6 +120,10 @@ void describe(Visitor& v, settings& s) {
   v("api.telemetry_ws_port", s.api.telemetry_ws_port, rules().range(0, 65535));
   v("api.threads", s.api.threads, rules().range(1, 16));
   v("api.tokens", s.api.tokens, secret());
+  v("api.allow_from", s.api.allow_from);
+  v("api.rate_limit_per_minute", s.api.rate_limit_per_minute, rules().range(0, 1000000));
+  v("api.file_roots", s.api.file_roots);
+  v("api.file_max_bytes", s.api.file_max_bytes, byte_size().range(1024, 64 << 20));
 
   v("sources.files", s.sources.files);
   v("sources.read_from", s.sources.read_from, rules().in({"end", "beginning"}));

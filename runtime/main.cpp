@@ -1,7 +1,9 @@
+#include "io/logs/pattern_compiler.hpp"
 #include "runtime/agent.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/config_loader.hpp"
 #include "runtime/status_command.hpp"
+#include "runtime/token_commands.hpp"
 
 #include <iostream>
 
@@ -48,7 +50,17 @@ int main(int argc, char** argv) {
     return validate_or_show(cl);
   case command::status:
     return run_status_command(cl);
+  case command::secret_new:
+    return run_secret_new(cl);
+  case command::connect_url:
+    return run_connect_url(cl);
+  case command::compile_patterns:
+    return run_pattern_compiler(std::cin, std::cout);
   case command::run:
+    // The Hyperscan compiler's code stays out of the long-running agent (see
+    // pattern_compiler.hpp); /proc/self/exe runs this very binary even after an upgrade
+    // replaced the file.
+    compile_patterns_in_child("/proc/self/exe");
     return run_agent(cl.config);
   }
   return 2;

@@ -1,6 +1,8 @@
 #include "io/http/http_server.hpp"
 
+#include "io/http/address_filter.hpp"
 #include "io/http/connection_registry.hpp"
+#include "io/http/rate_limiter.hpp"
 #include "io/http/url.hpp"
 #include "io/http/websocket_connection.hpp"
 
@@ -43,10 +45,22 @@ struct websocket_upgrade::state {
 namespace {
 
 struct server_core {
-  http_server_options options;
-  http_handler on_request;
-  websocket_handler on_upgrade;
+  server_core(http_server_options server_options, http_handler request_handler,
+              websocket_handler upgrade_handler)
+      : options(std::move(server_options))
+      , on_request(std::move(request_handler))
+      , on_upgrade(std::move(upgrade_handler))
+      , allow_list(options.allow_from)
+      , limiter(options.rate_limit_per_minute) {}
+
+  const http_server_options options;
+  const http_handler on_request;
+  const websocket_handler on_upgrade;
+  const address_filter allow_list;
+  rate_limiter limiter;
   std::shared_ptr<connection_registry> registry = std::make_shared<connection_registry>();
+  std::atomic<std::uint64_t> rejected_forbidden{0};
+  std::atomic<std::uint64_t> rejected_rate_limited{0};
 };
 
 std::string_view to_std(beast::string_view text) {
@@ -97,25 +111,25 @@ const std::string continue_response = "HTTP/1.1 100 Continue\r\n\r\n";
 class http_connection final : public tracked_connection,
                               public std::enable_shared_from_this<http_connection> {
 public:
-  http_connection(std::shared_ptr<server_core> core, tcp::socket socket)
+  http_connection(std::shared_ptr<server_core> core, tcp::socket socket, tcp::endpoint remote)
       : core_(std::move(core))
       , strand_(socket.get_executor())
       , stream_(std::move(socket))
-      , handler_timer_(strand_) {
-    beast::error_code ec;
-    auto remote = stream_.socket().remote_endpoint(ec);
-    if (!ec) {
-      remote_address_ = remote.address().to_string();
-      remote_port_ = remote.port();
-    }
-  }
+      , handler_timer_(strand_)
+      , remote_(remote)
+      , remote_address_(remote.address().to_string()) {}
 
   ~http_connection() override { unregister(); }
 
   void set_registry_id(std::uint64_t id) { registry_id_ = id; }
 
   void start() {
-    asio::post(strand_, [self = shared_from_this()] { self->wait_for_request(); });
+    asio::post(strand_, [self = shared_from_this()] {
+      if (self->core_->allow_list.allows(self->remote_.address()))
+        self->wait_for_request();
+      else
+        self->refuse_forbidden();
+    });
   }
 
   void force_close() override {
@@ -218,9 +232,54 @@ private:
     }
   }
 
+  // Answers before reading anything, so nothing an unknown client sends is ever parsed.
+  void refuse_forbidden() {
+    ++core_->rejected_forbidden;
+    drain_before_close_ = true;
+    write_response(
+        json_error_response(403, "forbidden",
+                            "client address " + remote_address_ + " is not in api.allow_from"),
+        false);
+  }
+
+  void refuse_rate_limited(std::chrono::seconds retry_after) {
+    ++core_->rejected_rate_limited;
+    auto response = json_error_response(429, "too_many_requests",
+                                        "client address " + remote_address_ + " sent more than " +
+                                            std::to_string(core_->limiter.per_minute()) +
+                                            " requests in a minute (api.rate_limit_per_minute)");
+    response.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    write_response(std::move(response), keep_alive_);
+  }
+
+  // Closing a socket with unread input makes the kernel send a reset, which can destroy the
+  // response before the client reads it: stop sending, discard what the client still sends
+  // (bounded in bytes and time), close on its end of stream.
+  void drain_then_close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(options().read_timeout);
+    drain(0);
+  }
+
+  void drain(std::size_t drained) {
+    stream_.async_read_some(buffer_.prepare(1024), [self = shared_from_this(),
+                                                    drained](beast::error_code ec, std::size_t n) {
+      if (ec || drained + n > self->options().max_header_bytes) {
+        self->close_connection();
+        return;
+      }
+      self->drain(drained + n);
+    });
+  }
+
   void dispatch() {
     keep_alive_ = parser_->get().keep_alive();
-    auto request = to_plain_request(parser_->get(), remote_address_, remote_port_);
+    if (auto decision = core_->limiter.admit(remote_.address()); !decision.admitted) {
+      refuse_rate_limited(decision.retry_after);
+      return;
+    }
+    auto request = to_plain_request(parser_->get(), remote_address_, remote_.port());
     auto seq = ++request_seq_;
     awaiting_ = seq;
     stream_.expires_never(); // the handler timer governs the wait for an answer
@@ -315,6 +374,10 @@ private:
     stream_.expires_after(options().write_timeout);
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+                        if (!ec && self->drain_before_close_) {
+                          self->drain_then_close();
+                          return;
+                        }
                         if (ec || !keep_alive) {
                           self->close_connection();
                           return;
@@ -343,14 +406,15 @@ private:
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   asio::steady_timer handler_timer_;
-  std::string remote_address_;
-  std::uint16_t remote_port_ = 0;
+  const tcp::endpoint remote_;
+  const std::string remote_address_; // remote_'s address as text, for requests and errors
   std::uint64_t registry_id_ = 0;
   std::uint64_t request_seq_ = 0;
   std::uint64_t awaiting_ = 0; // sequence number of the request waiting for its answer
   bool keep_alive_ = false;
   bool first_request_ = true;
   bool closed_ = false;
+  bool drain_before_close_ = false;
 };
 
 } // namespace
@@ -418,7 +482,13 @@ struct http_server::listener : std::enable_shared_from_this<listener> {
       });
       return;
     }
-    auto connection = std::make_shared<http_connection>(core, std::move(socket));
+    beast::error_code endpoint_ec;
+    auto remote = socket.remote_endpoint(endpoint_ec);
+    if (endpoint_ec) { // the peer is gone already
+      accept_next();
+      return;
+    }
+    auto connection = std::make_shared<http_connection>(core, std::move(socket), remote);
     auto id = core->registry->add(connection, core->options.max_connections);
     if (id != 0) {
       connection->set_registry_id(id);
@@ -437,10 +507,8 @@ struct http_server::listener : std::enable_shared_from_this<listener> {
 
 http_server::http_server(asio::io_context& io, http_server_options options, http_handler handler,
                          websocket_handler on_upgrade) {
-  auto core = std::make_shared<server_core>();
-  core->options = std::move(options);
-  core->on_request = std::move(handler);
-  core->on_upgrade = std::move(on_upgrade);
+  auto core =
+      std::make_shared<server_core>(std::move(options), std::move(handler), std::move(on_upgrade));
   listener_ = std::make_shared<listener>(io, std::move(core));
   listener_->bind();
   asio::post(listener_->acceptor.get_executor(), [l = listener_] { l->accept_next(); });
@@ -460,6 +528,11 @@ std::string http_server::bind_address() const {
 
 std::size_t http_server::live_connections() const {
   return listener_->core->registry->size();
+}
+
+http_server_counters http_server::counters() const {
+  const auto& core = *listener_->core;
+  return {core.rejected_forbidden.load(), core.rejected_rate_limited.load()};
 }
 
 void http_server::stop() {

@@ -10,6 +10,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace boost::asio {
 class io_context;
@@ -35,9 +36,24 @@ struct http_server_options {
   // requests for the http_handler.
   std::set<std::string> websocket_paths;
   websocket_options websocket;
+  // Client addresses allowed to connect, as CIDRs ("10.0.0.0/8", "192.168.1.7", "fd00::/8"; see
+  // parse_cidr); empty: everyone. Anyone else gets one 403 and the connection is closed before
+  // a request is read. IPv4 entries also match IPv4-mapped IPv6 peers (::ffff:10.1.2.3).
+  std::vector<std::string> allow_from;
+  // Requests per client address per minute on this server (a token bucket; WebSocket upgrade
+  // requests count too); 0: no limit. Over it: 429 with Retry-After, the connection kept open.
+  // Buckets are kept for the 4,096 most recently seen addresses (see rate_limiter).
+  std::uint32_t rate_limit_per_minute = 0;
+};
+
+// Requests refused by the server itself, since it started (monotonic).
+struct http_server_counters {
+  std::uint64_t rejected_forbidden = 0;    // connections from outside allow_from
+  std::uint64_t rejected_rate_limited = 0; // requests answered 429
 };
 
 // Thrown by the constructor when the listener cannot be set up; what() names address:port.
+// (A bad allow_from entry throws std::invalid_argument naming it instead.)
 class http_bind_error : public std::runtime_error {
 public:
   using std::runtime_error::runtime_error;
@@ -61,6 +77,8 @@ public:
 
   // Live HTTP connections plus open WebSocket sessions.
   std::size_t live_connections() const;
+
+  http_server_counters counters() const;
 
   // Closes the listener and every connection (WebSocket sessions get on_close). Idempotent,
   // callable from any thread; completes asynchronously on the io_context.

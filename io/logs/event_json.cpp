@@ -4,7 +4,16 @@ namespace vigil {
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid.
+void append_field(std::string& out, std::string_view key, std::string_view value) {
+  out += '"';
+  out += key;
+  out += "\":";
+  append_json_string(out, value);
+  out += ',';
+}
+
+} // namespace
+
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   size_t n = c < 0xC2 ? 0 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : c < 0xF5 ? 4 : 0;
@@ -19,16 +28,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     return 0; // overlong, surrogate or beyond U+10FFFF
   return n;
 }
-
-void append_field(std::string& out, std::string_view key, std::string_view value) {
-  out += '"';
-  out += key;
-  out += "\":";
-  append_json_string(out, value);
-  out += ',';
-}
-
-} // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
   static constexpr char hex[] = "0123456789abcdef";

@@ -32,4 +32,8 @@ void append_event_json(std::string& out, const error_event_fields& e);
 /// always parses.
 void append_json_string(std::string& out, std::string_view text);
 
+// Length of the valid UTF-8 sequence starting at s[i] (2 to 4), or 0 when it is invalid or
+// s[i] is ASCII.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
+
 } // namespace vigil

@@ -85,6 +85,19 @@ INSERT INTO persistent_users(user, metric, above_since_ms, last_seen_ms)
   SELECT user, metric, above_since_ms, last_seen_ms FROM persistent_users_v1;
 DROP TABLE persistent_users_v1;
 )sql"},
+    // Every control action of the API: who, when, what, and the answer.
+    {3, R"sql(
+CREATE TABLE audit_log (
+  id        INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  client    TEXT    NOT NULL,
+  principal TEXT    NOT NULL,
+  action    TEXT    NOT NULL,
+  detail    TEXT    NOT NULL,
+  status    INTEGER NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_log(at);
+)sql"},
 };
 
 std::int64_t floor_minute(std::int64_t ms) {
@@ -103,30 +116,23 @@ std::int64_t saturating_sub(std::int64_t a, std::int64_t b) {
   return a - b;
 }
 
-std::uint64_t count_rows(sqlite_database& db, std::string_view sql) {
-  auto stmt = db.cached(sql);
-  stmt->step();
-  return static_cast<std::uint64_t>(stmt->column_int64(0));
-}
-
-std::int64_t pragma_int(sqlite_database& db, std::string_view sql) {
-  auto stmt = db.cached(sql);
-  stmt->step();
-  return stmt->column_int64(0);
-}
-
 std::optional<std::int64_t> optional_int(sqlite_statement& stmt, int column) {
   if (stmt.column_is_null(column))
     return std::nullopt;
   return stmt.column_int64(column);
 }
 
-// Oldest or newest time of a sample table over all series: one index probe per series.
-std::optional<std::int64_t> table_edge(sqlite_database& db, std::string_view sql) {
+// The one value a query answers (a count, a PRAGMA, a table's oldest or newest time); nullopt
+// when it answers no row or NULL.
+std::optional<std::int64_t> single_int(sqlite_database& db, std::string_view sql) {
   auto stmt = db.cached(sql);
-  if (!stmt->step() || stmt->column_is_null(0))
+  if (!stmt->step())
     return std::nullopt;
-  return stmt->column_int64(0);
+  return optional_int(*stmt, 0);
+}
+
+std::uint64_t count_rows(sqlite_database& db, std::string_view sql) {
+  return static_cast<std::uint64_t>(single_int(db, sql).value_or(0));
 }
 
 alert_record read_alert(sqlite_statement& stmt) {
@@ -156,8 +162,6 @@ std::span<const sqlite_migration> history_schema_migrations() {
 }
 
 void ensure_history_schema(sqlite_database& db) {
-  if (db.user_version() == migrations[std::size(migrations) - 1].version)
-    return;
   db.migrate(history_schema_migrations());
 }
 
@@ -167,6 +171,9 @@ history_store::history_store(sqlite_database& db, history_retention retention)
   ensure_history_schema(db_);
   // A big batch may grow the WAL past its checkpoint size; truncate it back afterwards.
   db_.execute("PRAGMA journal_size_limit=8388608");
+  // The page cache would grow with the file, for hours, up to SQLite's default 2 MB of heap;
+  // a flush touches about one leaf page per series, which the OS page cache serves as well.
+  db_.execute("PRAGMA cache_size=-256");
   auto stmt = db_.cached("SELECT value FROM history_meta WHERE key = 'downsampled_until'");
   if (stmt->step())
     downsampled_until_ = stmt->column_int64(0);
@@ -279,6 +286,13 @@ history_prune_result history_store::prune(std::int64_t now_ms) {
     stmt->bind(1, minute_cut).run();
     result.alerts = static_cast<std::uint64_t>(stmt->changes());
   }
+  {
+    // Older than the minute tier, or beyond the newest audit_max_records.
+    auto stmt = db_.cached("DELETE FROM audit_log WHERE at < ?1 OR id <= (SELECT max(id) FROM "
+                           "audit_log) - ?2");
+    stmt->bind(1, minute_cut).bind(2, static_cast<std::int64_t>(audit_max_records)).run();
+    result.audit_records = static_cast<std::uint64_t>(stmt->changes());
+  }
   tx.commit();
   raw_complete_from_ = std::max(raw_complete_from_, raw_cut);
   if (result.series > 0)
@@ -287,9 +301,9 @@ history_prune_result history_store::prune(std::int64_t now_ms) {
 }
 
 std::uint64_t history_store::used_bytes() {
-  auto pages = pragma_int(db_, "PRAGMA page_count");
-  auto free_pages = pragma_int(db_, "PRAGMA freelist_count");
-  auto page_size = pragma_int(db_, "PRAGMA page_size");
+  auto pages = single_int(db_, "PRAGMA page_count").value_or(0);
+  auto free_pages = single_int(db_, "PRAGMA freelist_count").value_or(0);
+  auto page_size = single_int(db_, "PRAGMA page_size").value_or(0);
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, pages - free_pages) * page_size);
 }
 
@@ -314,12 +328,13 @@ history_evict_result history_store::enforce_bound() {
        &result.minute_rows, false},
   };
   for (const auto& t : tiers) {
-    // Oldest first, an eighth of the tier's time span (at least a minute) at a time.
+    // Oldest first, an eighth of the tier's time span (at least a minute) at a time. The
+    // oldest and newest times over all series: one index probe per series each.
     while (true) {
-      auto oldest = table_edge(db_, t.oldest);
+      auto oldest = single_int(db_, t.oldest);
       if (!oldest)
         break;
-      auto newest = table_edge(db_, t.newest).value_or(*oldest);
+      auto newest = single_int(db_, t.newest).value_or(*oldest);
       auto chunk = std::max<std::int64_t>((newest - *oldest) / 8, history_minute_ms);
       auto cut = *oldest + chunk;
       auto stmt = db_.cached(t.remove);
@@ -463,6 +478,30 @@ bool history_store::remove_alert(std::string_view id) {
   auto stmt = db_.cached("DELETE FROM alerts WHERE id = ?1");
   stmt->bind(1, id).run();
   return stmt->changes() > 0;
+}
+
+void history_store::append_audit(const audit_record& r) {
+  auto stmt = db_.cached("INSERT INTO audit_log(at, client, principal, action, detail, status) "
+                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  stmt->bind(1, r.at_ms)
+      .bind(2, r.client)
+      .bind(3, r.principal)
+      .bind(4, r.action)
+      .bind(5, r.detail)
+      .bind(6, static_cast<std::int64_t>(r.status))
+      .run();
+}
+
+std::vector<audit_record> history_store::list_audit(std::int64_t since_ms, std::size_t limit) {
+  auto stmt = db_.cached("SELECT at, client, principal, action, detail, status FROM audit_log "
+                         "WHERE at >= ?1 ORDER BY id DESC LIMIT ?2");
+  stmt->bind(1, since_ms).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(limit, 100000)));
+  std::vector<audit_record> out;
+  while (stmt->step())
+    out.push_back({stmt->column_int64(0), stmt->column_text(1), stmt->column_text(2),
+                   stmt->column_text(3), stmt->column_text(4),
+                   static_cast<int>(stmt->column_int64(5))});
+  return out;
 }
 
 void history_store::upsert_persistent_user(const persistent_user& u) {

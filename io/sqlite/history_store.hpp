@@ -90,6 +90,7 @@ struct history_prune_result {
   std::uint64_t minute_rows = 0;
   std::uint64_t series = 0; // series left without any row
   std::uint64_t alerts = 0; // resolved alerts older than the minute retention
+  std::uint64_t audit_records = 0;
 };
 
 struct history_evict_result {
@@ -108,6 +109,19 @@ struct history_stats {
   std::uint64_t file_bytes = 0; // history.db plus its -wal file on disk
   std::int64_t downsampled_until_ms = 0;
 };
+
+// One control action of the API (docs/api.md "Audit log"). Kept as long as the minute tier,
+// and at most audit_max_records of them.
+struct audit_record {
+  std::int64_t at_ms = 0;
+  std::string client{};    // peer address
+  std::string principal{}; // the token's name, or "anonymous" (loopback without tokens)
+  std::string action{};    // "POST /control"
+  std::string detail{};    // the request body, shortened
+  int status = 0;          // the HTTP status answered
+  bool operator==(const audit_record&) const = default;
+};
+constexpr std::size_t audit_max_records = 100000;
 
 // One alert as the alert rules keep it. Times are ms since the Unix epoch.
 struct alert_record {
@@ -204,6 +218,10 @@ public:
   std::vector<alert_record> list_alerts(std::optional<std::string> state = std::nullopt,
                                         std::size_t limit = 1000);
   bool remove_alert(std::string_view id);
+
+  void append_audit(const audit_record& record);
+  // Newest first: at most `limit` (≤ 100,000) records at or after since_ms.
+  std::vector<audit_record> list_audit(std::int64_t since_ms, std::size_t limit);
 
   void upsert_persistent_user(const persistent_user& user);
   // Ordered by user, then metric.

@@ -176,7 +176,8 @@ TEST_F(history_api_test, bad_parameters_are_400_naming_the_parameter) {
 TEST_F(history_api_test, needs_a_read_token) {
   EXPECT_EQ(http_call(api.port(), "GET", "/api/history").status, 401);
   EXPECT_EQ(http_call(api.port(), "GET", "/api/history", "", "wrong").status, 401);
-  EXPECT_EQ(http_call(api.port(), "POST", "/api/history", "", token).status, 401); // read only
+  // A read token on a control action: authenticated, not allowed.
+  EXPECT_EQ(http_call(api.port(), "POST", "/api/history", "", token).status, 403);
 }
 
 } // namespace

@@ -298,5 +298,100 @@ TEST(HttpServer, StopClosesIdleConnections) {
   }));
 }
 
+TEST(HttpServer, AllowListRefusesOtherAddressesWith403AndServesListedOnes) {
+  io_runner runner;
+  std::atomic<int> calls{0};
+  http_server_options options;
+  options.allow_from = {"127.0.0.2/32"};
+  http_server server{runner.io, options, [&](http_request request, http_responder respond) {
+                       ++calls;
+                       respond(text_response(request.remote_address));
+                     }};
+  raw_connection outsider{server.port(), "127.0.0.1"};
+  auto refused = outsider.exchange(simple_get("/"));
+  EXPECT_EQ(refused.result_int(), 403u);
+  EXPECT_EQ(refused[http::field::content_type], "application/json");
+  EXPECT_FALSE(refused.keep_alive());
+  auto body = nlohmann::json::parse(refused.body());
+  EXPECT_EQ(body.at("error"), "forbidden");
+  EXPECT_EQ(body.at("detail"), "client address 127.0.0.1 is not in api.allow_from");
+  EXPECT_TRUE(outsider.closed_by_peer());
+
+  raw_connection listed{server.port(), "127.0.0.2"};
+  auto served = listed.exchange(simple_get("/"));
+  EXPECT_EQ(served.result_int(), 200u);
+  EXPECT_EQ(served.body(), "127.0.0.2");
+  EXPECT_EQ(calls.load(), 1);
+  EXPECT_EQ(server.counters().rejected_forbidden, 1u);
+  EXPECT_EQ(server.counters().rejected_rate_limited, 0u);
+  stop_and_drain(server);
+}
+
+TEST(HttpServer, RefusedClientIsAnsweredAtOnceAndWhatItSendsIsDiscarded) {
+  io_runner runner;
+  http_server_options options;
+  options.allow_from = {"10.0.0.0/8", "::1/128"};
+  options.read_timeout = 1s;
+  http_server server{runner.io, options,
+                     [&](http_request, http_responder respond) { respond(text_response("ok")); }};
+  raw_connection outsider{server.port(), "127.0.0.5"};
+  // Nothing is written: the server answers on accept, reading nothing from the client.
+  EXPECT_EQ(outsider.read_response().result_int(), 403u);
+  // What the client sends afterwards is discarded, not answered with a reset (which could
+  // destroy the 403 before a slower client reads it): later writes still succeed.
+  EXPECT_NO_THROW(outsider.write(simple_get("/")));
+  std::this_thread::sleep_for(50ms); // a reset, if one came, would be here by now
+  EXPECT_NO_THROW(outsider.write("more"));
+  EXPECT_TRUE(outsider.closed_by_peer());
+  // A refused client that keeps its socket open holds a connection slot for read_timeout only.
+  EXPECT_TRUE(wait_until([&] { return server.live_connections() == 0; }, 5s));
+  stop_and_drain(server);
+}
+
+TEST(HttpServer, BadAllowListEntryThrowsNamingIt) {
+  io_runner runner;
+  http_server_options options;
+  options.allow_from = {"127.0.0.1", "10.0.0.1/8"};
+  try {
+    http_server server{runner.io, options, [](http_request, http_responder) {}};
+    FAIL() << "bad allow_from accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("allow_from[1]: \"10.0.0.1/8\" is not a CIDR"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(HttpServer, RequestsOverTheRateLimitGet429WithRetryAfterOnALiveConnection) {
+  io_runner runner;
+  std::atomic<int> calls{0};
+  http_server_options options;
+  options.rate_limit_per_minute = 5;
+  http_server server{runner.io, options, [&](http_request request, http_responder respond) {
+                       ++calls;
+                       respond(text_response(request.path));
+                     }};
+  raw_connection busy{server.port(), "127.0.0.1"};
+  for (int i = 1; i <= 5; ++i)
+    EXPECT_EQ(busy.exchange(simple_get("/" + std::to_string(i))).result_int(), 200u) << i;
+  auto limited = busy.exchange(simple_get("/6"));
+  EXPECT_EQ(limited.result_int(), 429u);
+  EXPECT_TRUE(limited.keep_alive());
+  EXPECT_EQ(nlohmann::json::parse(limited.body()).at("error"), "too_many_requests");
+  // 5 a minute is a token every 12 s; the test may have taken a few of them already.
+  auto retry_after = std::stoi(std::string(limited[http::field::retry_after]));
+  EXPECT_GE(retry_after, 1);
+  EXPECT_LE(retry_after, 12);
+  // The connection stays usable (and stays limited).
+  EXPECT_EQ(busy.exchange(simple_get("/7")).result_int(), 429u);
+
+  raw_connection other{server.port(), "127.0.0.3"};
+  EXPECT_EQ(other.exchange(simple_get("/other")).result_int(), 200u);
+  EXPECT_EQ(calls.load(), 6);
+  EXPECT_EQ(server.counters().rejected_rate_limited, 2u);
+  EXPECT_EQ(server.counters().rejected_forbidden, 0u);
+  stop_and_drain(server);
+}
+
 } // namespace
 } // namespace vigil

@@ -86,8 +86,11 @@ public:
 // A TCP connection to 127.0.0.1:port driven synchronously with a deadline per operation.
 class raw_connection {
 public:
-  explicit raw_connection(std::uint16_t port)
+  // `from`: the local address to connect from; on Linux all of 127.0.0.0/8 is loopback.
+  explicit raw_connection(std::uint16_t port, const std::string& from = "127.0.0.1")
       : socket_(runner_.io) {
+    socket_.open(tcp::v4());
+    socket_.bind({asio::ip::make_address(from), 0});
     socket_.connect({asio::ip::make_address("127.0.0.1"), port});
   }
 

@@ -272,5 +272,46 @@ TEST(WebSocket, ManyConnectDisconnectCyclesLeaveNothingBehind) {
   stop_and_drain(server);
 }
 
+TEST(WebSocket, UpgradeFromOutsideTheAllowListIsRefusedWith403) {
+  io_runner runner;
+  session_book book;
+  auto options = websocket_options_for({"/ws"});
+  options.allow_from = {"127.0.0.2/32"};
+  std::atomic<int> offered{0};
+  http_server server{runner.io, options, answer_404, [&](http_request, websocket_upgrade upgrade) {
+                       ++offered;
+                       book.add(upgrade.accept(book.callbacks()));
+                     }};
+  ws_client outsider{server.port(), "/ws"}; // connects from 127.0.0.1
+  EXPECT_TRUE(outsider.handshake_error);
+  EXPECT_EQ(outsider.handshake_response.result_int(), 403u);
+  EXPECT_EQ(offered.load(), 0);
+  EXPECT_EQ(server.counters().rejected_forbidden, 1u);
+  stop_and_drain(server);
+}
+
+TEST(WebSocket, UpgradesCountTowardsTheRateLimitAndAreRefusedWith429OverIt) {
+  io_runner runner;
+  session_book book;
+  auto options = websocket_options_for({"/ws"});
+  options.rate_limit_per_minute = 2;
+  http_server server{runner.io, options, answer_404, [&](http_request, websocket_upgrade upgrade) {
+                       book.add(upgrade.accept(book.callbacks()));
+                     }};
+  ws_client first{server.port(), "/ws"};
+  ASSERT_FALSE(first.handshake_error) << first.handshake_error.message();
+  raw_connection plain{server.port()};
+  EXPECT_EQ(plain.exchange(simple_get("/")).result_int(), 404u);
+  // The upgrade took the first of the two tokens, the request above the second.
+  EXPECT_EQ(plain.exchange(simple_get("/")).result_int(), 429u);
+  ws_client second{server.port(), "/ws"};
+  EXPECT_TRUE(second.handshake_error);
+  EXPECT_EQ(second.handshake_response.result_int(), 429u);
+  EXPECT_FALSE(second.handshake_response[http::field::retry_after].empty());
+  EXPECT_EQ(book.size(), 1u);
+  EXPECT_EQ(server.counters().rejected_rate_limited, 2u);
+  stop_and_drain(server);
+}
+
 } // namespace
 } // namespace vigil

@@ -382,3 +382,39 @@ TEST(history_store, persistent_users_upsert_load_remove) {
 
 } // namespace
 } // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(history_store, audit_log_lists_newest_first_and_is_bounded_by_age_and_count) {
+  test::temp_directory dir;
+  sqlite_database db(dir / "history.db");
+  history_store store(db);
+  for (int i = 0; i < 3; ++i)
+    store.append_audit({t0 + i * s, "127.0.0.1", "ops", "POST /control",
+                        "{\"command\":\"stop_livelogs\"}", 200 + i});
+  auto all = store.list_audit(0, 10);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].status, 202); // newest first
+  EXPECT_EQ(all[2], (audit_record{t0, "127.0.0.1", "ops", "POST /control",
+                                  "{\"command\":\"stop_livelogs\"}", 200}));
+  EXPECT_EQ(store.list_audit(t0 + s, 10).size(), 2u);
+  EXPECT_EQ(store.list_audit(0, 1).at(0).status, 202);
+
+  // Beyond audit_max_records, the oldest go at the next prune; the rest stays.
+  {
+    sqlite_transaction tx(db);
+    for (std::size_t i = 0; i < audit_max_records; ++i)
+      store.append_audit({t0 + 10 * s, "127.0.0.1", "ops", "POST /control", "", 200});
+    tx.commit();
+  }
+  EXPECT_EQ(store.prune(t0 + hour).audit_records, 3u);
+  EXPECT_EQ(store.list_audit(0, 100000).size(), audit_max_records);
+  EXPECT_TRUE(store.list_audit(t0 + 11 * s, 10).empty());
+  // Older than the minute tier's retention: gone.
+  EXPECT_EQ(store.prune(t0 + 400LL * 24 * hour).audit_records, audit_max_records);
+  EXPECT_TRUE(store.list_audit(0, 10).empty());
+}
+
+} // namespace
+} // namespace vigil

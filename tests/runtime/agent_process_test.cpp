@@ -8,8 +8,11 @@
 
 #include <fstream>
 #include <regex>
+#include <sstream>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <thread>
 
 using namespace std::chrono_literals;
 using vigil::test::child_process;
@@ -226,6 +229,207 @@ TEST_F(control_api_process_test, health_status_and_vigil_status) {
                             dir / "status2.out"};
   EXPECT_EQ(unreachable.wait_for_exit(30s), 3);
   EXPECT_NE(unreachable.output().find("agent not reachable"), std::string::npos);
+}
+
+TEST_F(control_api_process_test, status_endpoints_answer_the_latest_snapshot_of_this_machine) {
+  write_config(R"({"telemetry": {"interval": "1s"}})");
+  auto agent = start();
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  // 503 until the hub has published its first snapshot, then 200.
+  vigil::test::http_reply full;
+  for (int i = 0; i < 150; ++i) {
+    full = vigil::test::http_call(port, "GET", "/api/v1/status");
+    if (full.status != 503)
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_EQ(full.status, 200) << full.body;
+  auto status = nlohmann::json::parse(full.body);
+  EXPECT_TRUE(status.at("memory").is_object()) << full.body;
+  EXPECT_GT(status.at("memory").at("total_bytes").get<uint64_t>(), 0u);
+  EXPECT_TRUE(status.contains("services") && status.contains("containers"));
+
+  auto simple = vigil::test::http_call(port, "GET", "/api/v1/status-simple");
+  ASSERT_EQ(simple.status, 200);
+  auto summary = nlohmann::json::parse(simple.body);
+  EXPECT_EQ(summary.at("node_id"), status.at("node_id"));
+  EXPECT_TRUE(summary.at("memory_usage_percent").is_number()) << simple.body;
+  EXPECT_TRUE(summary.at("stale_sections").is_array());
+  EXPECT_FALSE(summary.contains("memory"));
+
+  // Processes come from the slow interval: wait for them too.
+  nlohmann::json processes;
+  for (int i = 0; i < 150; ++i) {
+    auto r = vigil::test::http_call(port, "GET", "/api/processes");
+    ASSERT_EQ(r.status, 200) << r.body;
+    processes = nlohmann::json::parse(r.body);
+    if (!processes.at("processes").is_null())
+      break;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(processes.at("processes").is_object()) << processes.dump();
+  EXPECT_GE(processes.at("processes").at("total").get<int>(), 2); // at least the test and vigil
+  EXPECT_FALSE(processes.at("processes").at("top_by_memory").empty());
+  EXPECT_TRUE(processes.at("users").is_array());
+  EXPECT_EQ(vigil::test::http_call(port, "POST", "/api/v1/status").status, 405);
+  EXPECT_EQ(vigil::test::http_call(port, "POST", "/api/processes").status, 405);
+}
+
+TEST_F(control_api_process_test, control_actions_are_audited_with_who_and_the_answer) {
+  write_config("{}");
+  const std::string ops = "ops-token-0123456789", viewer = "viewer-token-0123456789";
+  auto secrets = dir / "secrets.json";
+  std::ofstream{secrets} << R"({"api": {"tokens": [
+      {"token": ")" << ops
+                         << R"(", "scopes": ["control"], "name": "ops-laptop"},
+      {"token": ")" << viewer
+                         << R"(", "scopes": ["read"]}]}})";
+  ::chmod(secrets.c_str(), 0600);
+  auto agent = start({"--secrets-file", secrets});
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0) << agent->output();
+  auto stop =
+      vigil::test::http_call(port, "POST", "/control", R"({"command":"stop_livelogs"})", ops);
+  EXPECT_EQ(stop.status, 200) << stop.body;
+  EXPECT_EQ(
+      vigil::test::http_call(port, "POST", "/control", R"({"command":"start_livelogs"})").status,
+      401);
+  EXPECT_EQ(
+      vigil::test::http_call(port, "POST", "/control", R"({"command":"start_livelogs"})", viewer)
+          .status,
+      403); // a read token on a control action
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/health", "", viewer).status, 200);
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/api/audit", "", viewer).status, 403);
+  auto r = vigil::test::http_call(port, "GET", "/api/audit?limit=10", "", ops);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto audit = nlohmann::json::parse(r.body);
+  ASSERT_EQ(audit.at("count"), 3) << r.body;   // reads are not audited
+  auto& forbidden = audit.at("entries").at(0); // newest first
+  EXPECT_EQ(forbidden.at("principal"), "token 2");
+  EXPECT_EQ(forbidden.at("status"), 403);
+  auto& refused = audit.at("entries").at(1);
+  EXPECT_EQ(refused.at("action"), "POST /control");
+  EXPECT_EQ(refused.at("principal"), "no token");
+  EXPECT_EQ(refused.at("status"), 401);
+  auto& done = audit.at("entries").at(2);
+  EXPECT_EQ(done.at("principal"), "ops-laptop");
+  EXPECT_EQ(done.at("client"), "127.0.0.1");
+  EXPECT_EQ(done.at("status"), 200);
+  EXPECT_EQ(done.at("detail"), R"({"command":"stop_livelogs"})");
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/api/audit?limit=0", "", ops).status, 400);
+  EXPECT_NE(agent->output().find("audit: POST /control from 127.0.0.1 as ops-laptop: 200"),
+            std::string::npos)
+      << agent->output();
+  for (auto& token : {ops, viewer})
+    EXPECT_EQ(agent->output().find(token), std::string::npos) << "token leaked into the log";
+}
+
+TEST_F(control_api_process_test, post_config_validates_persists_and_applies_a_patch) {
+  write_config(R"({"log": {"file_max_files": 5}})");
+  ::chmod(config.c_str(), 0640);
+  auto agent = start();
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0);
+  auto read_file = [&] {
+    std::ifstream in{config};
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  };
+  auto r = vigil::test::http_call(port, "POST", "/api/config",
+                                  R"({"log": {"file_max_files": 9}, "scheduler_threads": 3})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto answer = nlohmann::json::parse(r.body);
+  ASSERT_EQ(answer.at("warnings").size(), 1u) << r.body; // the port needs a restart
+  EXPECT_NE(answer.at("warnings").at(0).get<std::string>().find("scheduler_threads"),
+            std::string::npos);
+  auto cfg = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/config").body);
+  EXPECT_EQ(cfg["log"]["file_max_files"], 9); // applied live
+  auto on_disk = nlohmann::json::parse(read_file());
+  EXPECT_EQ(on_disk["log"]["file_max_files"], 9); // and persisted
+  struct stat st {};
+  ASSERT_EQ(::stat(config.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0640u);
+
+  // Refused: nothing changes, on disk or live; the secret is neither logged nor audited.
+  auto before = read_file();
+  r = vigil::test::http_call(port, "POST", "/api/config",
+                             R"({"log": {"level": "loud"},
+                                 "rabbitmq": {"url": "amqp://u:hunter2-secret@127.0.0.1/"}})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("'log.level' must be one of"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("'rabbitmq.url' is a secret"), std::string::npos) << r.body;
+  EXPECT_EQ(read_file(), before);
+  EXPECT_EQ(vigil::test::http_call(port, "POST", "/api/config", "not json").status, 400);
+  EXPECT_EQ(vigil::test::http_call(port, "PUT", "/api/config", "{}").status, 405);
+  cfg = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/config").body);
+  EXPECT_EQ(cfg["log"]["level"], "info");
+  auto audit = nlohmann::json::parse(vigil::test::http_call(port, "GET", "/api/audit").body);
+  EXPECT_EQ(audit.at("entries").at(2).at("detail"), "keys: log.level, rabbitmq.url")
+      << audit.dump();
+  EXPECT_EQ(audit.at("entries").at(3).at("detail"), "keys: log.file_max_files, scheduler_threads")
+      << audit.dump();
+  EXPECT_EQ(audit.dump().find("hunter2"), std::string::npos);
+  EXPECT_EQ(agent->output().find("hunter2"), std::string::npos);
+}
+
+TEST_F(control_api_process_test, secret_new_adds_tokens_the_agent_accepts_and_connect_url_shows) {
+  write_config(R"({"api": {"control_port": 9123}})");
+  std::string secrets = dir / "secrets.json";
+  auto cli = [&](std::vector<std::string> args, const std::string& out) {
+    args.insert(args.begin(), vigil_binary);
+    child_process p{args, dir / out};
+    auto status = p.wait_for_exit(30s);
+    return std::pair{status, p.output()};
+  };
+  std::regex token_re{"\n([A-Za-z0-9_-]{43})\n"};
+  std::smatch m;
+  auto [s1, out1] = cli({"secret", "new", "--config", config, "--secrets-file", secrets, "--name",
+                         "ops-laptop", "--scope", "control"},
+                        "secret1.out");
+  ASSERT_EQ(s1, 0) << out1;
+  ASSERT_TRUE(std::regex_search(out1, m, token_re)) << out1;
+  auto ops = m[1].str();
+  auto [s2, out2] =
+      cli({"secret", "new", "--config", config, "--secrets-file", secrets}, "secret2.out");
+  ASSERT_EQ(s2, 0) << out2;
+  ASSERT_TRUE(std::regex_search(out2, m, token_re)) << out2;
+  auto viewer = m[1].str();
+  EXPECT_NE(ops, viewer);
+  struct stat st {};
+  ASSERT_EQ(::stat(secrets.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  std::ifstream in{secrets};
+  auto doc = nlohmann::json::parse(in);
+  ASSERT_EQ(doc.at("api").at("tokens").size(), 2u);
+  EXPECT_EQ(doc["api"]["tokens"][0]["name"], "ops-laptop");
+  EXPECT_EQ(doc["api"]["tokens"][0]["scopes"], nlohmann::json::array({"control"}));
+  EXPECT_EQ(doc["api"]["tokens"][1]["scopes"], nlohmann::json::array({"read"}));
+  EXPECT_EQ(cli({"secret", "new", "--scope", "root"}, "secret3.out").first, 2);
+
+  auto [s4, url] =
+      cli({"connect-url", "--config", config, "--secrets-file", secrets}, "connect1.out");
+  ASSERT_EQ(s4, 0) << url;
+  EXPECT_EQ(url, "vigil://" + ops + "@127.0.0.1:9123/\n");
+  EXPECT_EQ(cli({"connect-url", "--config", config, "--secrets-file", secrets, "--host",
+                 "agent.example", "--name", "nobody"},
+                "connect2.out")
+                .first,
+            1);
+
+  auto agent = start({"--secrets-file", secrets});
+  port = wait_for_port(*agent);
+  ASSERT_NE(port, 0) << agent->output();
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/health").status, 401);
+  EXPECT_EQ(vigil::test::http_call(port, "GET", "/health", "", viewer).status, 200);
+  EXPECT_EQ(
+      vigil::test::http_call(port, "POST", "/control", R"({"command":"stop_telemetry"})", viewer)
+          .status,
+      403);
+  EXPECT_EQ(vigil::test::http_call(port, "POST", "/control", R"({"command":"stop_telemetry"})", ops)
+                .status,
+            200);
 }
 
 TEST_F(control_api_process_test, broken_reload_keeps_old_config_as_the_api_shows) {

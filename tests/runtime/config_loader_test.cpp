@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <sys/stat.h>
 
 using namespace vigil;
@@ -255,6 +256,66 @@ TEST_F(config_loader_test, non_loopback_bind_requires_tokens) {
   EXPECT_TRUE(r.ok()) << all(r);
   path = write("v2.json", R"({"api": {"bind": "127.0.0.2"}})");
   EXPECT_TRUE(load_config(inputs(path)).ok()); // all of 127/8 is loopback
+}
+
+TEST_F(config_loader_test, allow_from_entries_must_be_networks) {
+  auto path = write("vigil.json",
+                    R"({"api": {"allow_from": ["127.0.0.1/32", "10.0.0.0/8", "10.0.0.0/33"]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("api.allow_from[2]: \"10.0.0.0/33\" is not a CIDR"), std::string::npos)
+      << all(r);
+  path = write("v2.json", R"({"api": {"allow_from": ["127.0.0.0/8", "::1"],
+                                      "rate_limit_per_minute": 0}})");
+  r = load_config(inputs(path));
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->api.allow_from.size(), 2u);
+  EXPECT_EQ(r.value->api.rate_limit_per_minute, 0u);
+}
+
+TEST_F(config_loader_test, a_config_patch_is_checked_and_merged_without_touching_the_file) {
+  const std::string original = R"({
+    // comments are allowed in the file
+    "log": {"level": "info", "file_max_files": 5},
+    "telemetry": {"interval": "2s"}
+  })";
+  auto path = write("vigil.json", original);
+  auto in = inputs(path);
+  in.config_patch = nlohmann::json::parse(
+      R"({"log": {"file_max_files": 9}, "telemetry": null, "api": {"rate_limit_per_minute": 7}})");
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->log.file_max_files, 9u);
+  EXPECT_EQ(r.value->log.level, "info");                                 // kept from the file
+  EXPECT_EQ(r.value->telemetry.interval, settings{}.telemetry.interval); // null removed it
+  EXPECT_EQ(r.value->api.rate_limit_per_minute, 7u);
+  ASSERT_TRUE(r.patched_document);
+  EXPECT_EQ(*r.patched_document, nlohmann::json::parse(R"({"log": {"level": "info",
+      "file_max_files": 9}, "api": {"rate_limit_per_minute": 7}})"));
+  std::ifstream file{path};
+  std::stringstream text;
+  text << file.rdbuf();
+  EXPECT_EQ(text.str(), original);
+}
+
+TEST_F(config_loader_test, a_config_patch_with_a_secret_an_unknown_key_or_a_bad_type_is_refused) {
+  auto path = write("vigil.json", "{}");
+  auto in = inputs(path);
+  in.config_patch = nlohmann::json::parse(
+      R"({"api": {"tokens": [{"token": "patched-secret-0123456789"}]}, "lgo": {},
+          "log": {"file_max_files": "many"}})");
+  auto r = load_config(in);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(all(r).find("POST /api/config: key 'api.tokens' is a secret"), std::string::npos)
+      << all(r);
+  EXPECT_NE(all(r).find("POST /api/config: key 'lgo' unknown key; did you mean 'log'?"),
+            std::string::npos)
+      << all(r);
+  EXPECT_NE(all(r).find("key 'log.file_max_files'"), std::string::npos) << all(r);
+  EXPECT_EQ(all(r).find("patched-secret"), std::string::npos) << "secret leaked: " << all(r);
+  in.config_patch = nlohmann::json::array();
+  r = load_config(in);
+  EXPECT_NE(all(r).find("the body must be a JSON object, not array"), std::string::npos) << all(r);
 }
 
 TEST_F(config_loader_test, fault_injection_only_from_the_command_line) {

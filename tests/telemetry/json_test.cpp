@@ -147,3 +147,41 @@ TEST(telemetry_json, wall_time_format_is_utc_with_milliseconds) {
 
 } // namespace
 } // namespace vigil
+
+namespace vigil {
+namespace {
+
+using json = nlohmann::json;
+
+TEST(telemetry_json, the_summary_has_the_headline_and_counts_instead_of_sections) {
+  if (sysconf(_SC_CLK_TCK) != 100 || sysconf(_SC_PAGESIZE) != 4096)
+    GTEST_SKIP() << "the fixture assumes 100 ticks/s and 4 KiB pages";
+  auto snap = fixture_snapshot();
+  auto full = telemetry_to_json(snap);
+  auto j = telemetry_summary_json(snap);
+  for (auto key : {"cpu_usage_percent", "memory_usage_percent", "disk_usage_percent",
+                   "load_average", "uptime_seconds", "temperature", "system_status", "node_id"})
+    EXPECT_EQ(j.at(key), full.at(key)) << key;
+  EXPECT_EQ(j.at("services"), (json{{"total", 2}, {"running", 1}, {"failed", 1}}));
+  EXPECT_EQ(j.at("containers"), (json{{"total", 0}, {"running", 0}}));
+  EXPECT_EQ(j.at("stale_sections"), json::array({"disk_io"}));
+  for (auto key : {"cpu", "processes", "users", "sections", "filesystems"})
+    EXPECT_FALSE(j.contains(key)) << key;
+  EXPECT_LT(j.dump().size(), full.dump().size() / 3);
+}
+
+TEST(telemetry_json, processes_answer_the_process_section_users_and_pressure) {
+  if (sysconf(_SC_CLK_TCK) != 100 || sysconf(_SC_PAGESIZE) != 4096)
+    GTEST_SKIP() << "the fixture assumes 100 ticks/s and 4 KiB pages";
+  auto snap = fixture_snapshot();
+  auto full = telemetry_to_json(snap);
+  auto j = processes_to_json(snap);
+  EXPECT_EQ(j.at("processes"), full.at("processes"));
+  EXPECT_EQ(j.at("users"), full.at("users"));
+  EXPECT_EQ(j.at("user_pressure"), full.at("user_pressure"));
+  EXPECT_EQ(j.at("timestamp"), "2025-01-01T00:00:05.000Z");
+  EXPECT_TRUE(processes_to_json(telemetry_snapshot{}).at("processes").is_null());
+}
+
+} // namespace
+} // namespace vigil
