@@ -24,6 +24,7 @@
 #include <caf/all.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <malloc.h>
@@ -340,11 +341,16 @@ int run_agent(const config_inputs& inputs) {
   auto root = sys.spawn(supervisor, "vigil", root_children(io, reloader), current);
   register_as(sys, "root", root);
 
-  std::thread signal_thread{[&sys, root, sigs, &reloader] {
+  // The signal thread uses `sys` and `reloader`, so it ends before they do: once every actor is
+  // done, `finished` is set and a SIGTERM directed at the thread wakes it to return.
+  std::atomic<bool> finished{false};
+  std::thread signal_thread{[&sys, root, sigs, &reloader, &finished] {
     for (;;) {
       int sig = 0;
       if (sigwait(&sigs, &sig) != 0)
         continue;
+      if (finished)
+        return;
       if (sig == SIGHUP) {
         spdlog::info("SIGHUP: reloading configuration");
         reloader.reload(root);
@@ -354,22 +360,37 @@ int run_agent(const config_inputs& inputs) {
       notify_stopping();
       caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
       // A second signal or the deadline forces the exit: an actor that never stops
-      // must not keep the process (and systemd's stop job) hanging.
-      timespec ts{std::chrono::duration_cast<std::chrono::seconds>(shutdown_deadline).count(), 0};
-      siginfo_t info;
-      sigtimedwait(&sigs, &info, &ts);
+      // must not keep the process (and systemd's stop job) hanging. Interrupted waits (a
+      // debugger or LeakSanitizer attaching) resume with the time left.
+      auto deadline = std::chrono::steady_clock::now() + shutdown_deadline;
+      for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left <= 0ns)
+          break;
+        timespec ts{static_cast<time_t>(left.count() / 1'000'000'000),
+                    static_cast<long>(left.count() % 1'000'000'000)};
+        siginfo_t info;
+        bool second_signal = sigtimedwait(&sigs, &info, &ts) > 0;
+        if (finished)
+          return;
+        if (second_signal)
+          break;
+      }
       spdlog::critical("shutdown did not finish in time; {} actors still running; exiting",
                        sys.registry().running());
       spdlog::default_logger()->flush();
       std::_Exit(2);
     }
   }};
-  signal_thread.detach();
 
   spdlog::info("vigil {} running; node_id {}; state_dir {}", VIGIL_VERSION, current->node_id,
                current->state_dir);
   notify_ready("running");
   sys.await_all_actors_done();
+  finished = true;
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
   for (auto name : registered_names)
     sys.registry().erase(caf::atom_from_string(name));
   io_guard.reset();

@@ -4,10 +4,14 @@
 #include <nlohmann/json.hpp>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <spawn.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -28,6 +32,57 @@ namespace {
 constexpr int refused_status = 3;
 
 std::string child_executable; // set once at start, before any thread compiles
+
+// Serialized databases by their patterns (the child's JSON input). The same sets are compiled
+// several times at start (config check, log sources, journal) and again on each reload; a
+// child costs an exec, which on a loaded host holds the calling actor's thread for long.
+// A rule change adds an entry, so the cache is bounded: the oldest entries go first.
+class serialized_databases {
+public:
+  std::optional<std::string> find(const std::string& key) {
+    std::lock_guard lock{mutex_};
+    auto it = entries_.find(key);
+    if (it == entries_.end())
+      return std::nullopt;
+    return it->second.bytes;
+  }
+
+  void insert(const std::string& key, std::string bytes) {
+    std::lock_guard lock{mutex_};
+    if (entries_.size() >= capacity && !entries_.contains(key)) {
+      auto oldest = entries_.begin();
+      for (auto it = entries_.begin(); it != entries_.end(); ++it)
+        if (it->second.inserted < oldest->second.inserted)
+          oldest = it;
+      entries_.erase(oldest);
+    }
+    entries_[key] = {std::move(bytes), ++inserted_};
+  }
+
+  void clear() {
+    std::lock_guard lock{mutex_};
+    entries_.clear();
+  }
+
+private:
+  static constexpr std::size_t capacity = 16;
+  struct entry {
+    std::string bytes;
+    uint64_t inserted = 0;
+  };
+  std::mutex mutex_;
+  std::map<std::string, entry> entries_;
+  uint64_t inserted_ = 0;
+};
+
+serialized_databases compiled_in_child;
+
+hs_database_ptr deserialize(const std::string& bytes) {
+  hs_database* database = nullptr;
+  if (hs_deserialize_database(bytes.data(), bytes.size(), &database) != HS_SUCCESS)
+    throw std::runtime_error("pattern compiler: the child's database does not deserialize");
+  return hs_database_ptr{database};
+}
 
 hs_database_ptr compile_here(std::span<const hyperscan_pattern> patterns) {
   std::vector<const char*> expressions;
@@ -105,10 +160,13 @@ hs_database_ptr compile_in_child(std::span<const hyperscan_pattern> patterns) {
   nlohmann::json input = nlohmann::json::array();
   for (const auto& p : patterns)
     input.push_back({{"expression", p.expression}, {"flags", p.flags}, {"id", p.id}});
+  auto key = input.dump();
+  if (auto bytes = compiled_in_child.find(key))
+    return deserialize(*bytes);
   file_descriptor in{::memfd_create("vigil-patterns", MFD_CLOEXEC)};
   if (in.get() < 0)
     fail("memfd_create", errno);
-  write_all(in.get(), input.dump());
+  write_all(in.get(), key);
   if (::lseek(in.get(), 0, SEEK_SET) < 0)
     fail("lseek", errno);
   int out_pipe[2];
@@ -144,10 +202,9 @@ hs_database_ptr compile_in_child(std::span<const hyperscan_pattern> patterns) {
   if (read_error != 0)
     fail("reading the database", read_error);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    hs_database* database = nullptr;
-    if (hs_deserialize_database(output.data(), output.size(), &database) != HS_SUCCESS)
-      throw std::runtime_error("pattern compiler: the child's database does not deserialize");
-    return hs_database_ptr{database};
+    auto database = deserialize(output);
+    compiled_in_child.insert(key, std::move(output));
+    return database;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == refused_status) {
     auto refusal = nlohmann::json::parse(output, nullptr, false);
@@ -169,6 +226,7 @@ hs_database_ptr compile_patterns(std::span<const hyperscan_pattern> patterns) {
 
 void compile_patterns_in_child(std::string executable) {
   child_executable = std::move(executable);
+  compiled_in_child.clear(); // its databases came from the previous compiler
 }
 
 int run_pattern_compiler(std::istream& in, std::ostream& out) {

@@ -45,8 +45,8 @@ private:
 hs_database_ptr compile_patterns(std::span<const hyperscan_pattern> patterns);
 
 /// From now on compile_patterns() runs `executable compile-patterns` (vigil's own binary) for
-/// each compilation; empty (the default): compiles in this process. Call before any thread
-/// compiles.
+/// each set of patterns it has not compiled recently (it keeps the last 16 databases); empty
+/// (the default): compiles in this process. Call before any thread compiles.
 void compile_patterns_in_child(std::string executable);
 
 /// The child's side: reads the patterns (JSON) from `in` and writes the serialized database to
