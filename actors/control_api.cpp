@@ -1,5 +1,6 @@
 #include "actors/control_api.hpp"
 
+#include "actors/alerts_api.hpp"
 #include "actors/backend_poster.hpp"
 #include "actors/files_api.hpp"
 #include "actors/history_api.hpp"
@@ -520,6 +521,8 @@ void route(control_pointer self, const http_request& req, http_responder respond
     if (!is_get)
       return method_not_allowed();
     answer_audit(self, req, std::move(respond));
+  } else if (p == "/api/alerts" || p.starts_with("/api/alerts/")) {
+    answer_alerts(self, req, token_principal(s, presented_token(req)), std::move(respond));
   } else if (p == "/api/files") {
     if (!is_get)
       return method_not_allowed();

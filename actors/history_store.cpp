@@ -190,6 +190,50 @@ void subscribe_to_hub(history_pointer self) {
   ++st.counters.hub_subscriptions;
 }
 
+stored_alert to_stored(const alert_record& a) {
+  stored_alert s;
+  s.id = a.id;
+  s.rule_id = a.rule_id;
+  s.severity = a.severity;
+  s.state = a.state;
+  s.started_at_ms = a.started_ms;
+  if (a.resolved_ms != 0)
+    s.resolved_at_ms = a.resolved_ms;
+  if (a.notified_ms != 0)
+    s.notified_at_ms = a.notified_ms;
+  s.message = a.title;
+  s.value = a.value;
+  s.threshold = a.threshold;
+  s.subject = a.subject;
+  s.cause = a.cause;
+  s.peak = a.peak;
+  s.resolved_by = a.resolved_by;
+  s.acknowledged_by = a.acknowledged_by;
+  s.suppressed_reason = a.suppressed_reason;
+  return s;
+}
+
+alert_record from_stored(stored_alert s) {
+  alert_record a;
+  a.id = std::move(s.id);
+  a.rule_id = std::move(s.rule_id);
+  a.subject = std::move(s.subject);
+  a.severity = std::move(s.severity);
+  a.state = std::move(s.state);
+  a.title = std::move(s.message);
+  a.cause = std::move(s.cause);
+  a.value = s.value;
+  a.peak = s.peak;
+  a.threshold = s.threshold;
+  a.started_ms = s.started_at_ms;
+  a.resolved_ms = s.resolved_at_ms.value_or(0);
+  a.notified_ms = s.notified_at_ms.value_or(0);
+  a.resolved_by = std::move(s.resolved_by);
+  a.acknowledged_by = std::move(s.acknowledged_by);
+  a.suppressed_reason = std::move(s.suppressed_reason);
+  return a;
+}
+
 caf::expected<history_aggregate> parse_aggregate(const std::string& x) {
   if (x == "avg" || x.empty())
     return history_aggregate::avg;
@@ -301,6 +345,51 @@ history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<
           return out;
         } catch (const std::exception& ex) {
           record_error(self, "reading the audit log", ex);
+          return caf::make_error(errc::storage_failed, ex.what());
+        }
+      },
+      [=](atom::append, const alert_record& a) {
+        try {
+          self->state.store->upsert_alert(to_stored(a));
+        } catch (const std::exception& ex) {
+          record_error(self, "writing an alert", ex);
+        }
+      },
+      [=](atom::silence, const alert_silence& x) {
+        try {
+          if (x.until_ms == 0)
+            self->state.store->remove_silence(x.rule_id);
+          else
+            self->state.store->upsert_silence({x.rule_id, x.until_ms, x.by});
+        } catch (const std::exception& ex) {
+          record_error(self, "writing a silence", ex);
+        }
+      },
+      [=](atom::query, const alert_query& q) -> caf::result<std::vector<alert_record>> {
+        try {
+          std::vector<alert_record> out;
+          auto state = q.state.empty() ? std::nullopt : std::optional<std::string>{q.state};
+          for (auto& a : self->state.store->list_alerts(state, q.limit))
+            out.push_back(from_stored(std::move(a)));
+          return out;
+        } catch (const std::exception& ex) {
+          record_error(self, "reading alerts", ex);
+          return caf::make_error(errc::storage_failed, ex.what());
+        }
+      },
+      [=](atom::restore) -> caf::result<alert_book> {
+        try {
+          auto& store = *self->state.store;
+          alert_book book;
+          for (auto& a : store.list_alerts("firing", SIZE_MAX))
+            book.firing.push_back(from_stored(std::move(a)));
+          for (auto& x : store.list_silences())
+            book.silences.push_back({x.rule_id, x.until_ms, x.by});
+          for (auto& n : store.last_notifications())
+            book.last_notified.emplace_back(n.rule_id + '\x1f' + n.subject, n.at_ms);
+          return book;
+        } catch (const std::exception& ex) {
+          record_error(self, "reading alerts", ex);
           return caf::make_error(errc::storage_failed, ex.what());
         }
       },

@@ -36,6 +36,9 @@ VIGIL_ATOM(unsubscribe, "unsubscr")  // leave a live stream
 VIGIL_ATOM(restore, "restore")       // hand an actor state saved by a previous run
 VIGIL_ATOM(enable, "enable")         // start a live stream (POST /control)
 VIGIL_ATOM(disable, "disable")       // stop a live stream (POST /control)
+VIGIL_ATOM(acknowledge, "ack")       // an operator saw an alert: no more reminders
+VIGIL_ATOM(resolve, "resolve")       // an operator ends an alert
+VIGIL_ATOM(silence, "silence")       // mute a rule's notifications for a while
 
 } // namespace vigil::atom
 

@@ -3,6 +3,7 @@
 // The local telemetry history: what collectors hand to it (metric samples) and what the
 // API and `vigil report` ask of it (a metric over a time range, bucketed by a step).
 
+#include "messages/alerts.hpp"
 #include "messages/atoms.hpp"
 #include "messages/supervision.hpp"
 #include "messages/telemetry.hpp"
@@ -163,6 +164,12 @@ using history_actor = caf::typed_actor<
     // Written at once (control actions are rare); a write that fails is logged and counted.
     caf::reacts_to<atom::audit, audit_entry>,
     caf::replies_to<atom::query, audit_query>::with<std::vector<audit_entry>>,
+    // The alert manager's records: an alert (upsert by id), a silence (until_ms 0 lifts
+    // it); written at once.
+    caf::reacts_to<atom::append, alert_record>, caf::reacts_to<atom::silence, alert_silence>,
+    caf::replies_to<atom::query, alert_query>::with<std::vector<alert_record>>,
+    // Firing alerts, silences and last notifications, for the alert manager's start.
+    caf::replies_to<atom::restore>::with<alert_book>,
     // INTERNAL: look for the current telemetry hub and subscribe to it.
     caf::reacts_to<atom::subscribe>,
     // Write what is pending now.

@@ -211,6 +211,39 @@ struct history_settings {
   uint32_t flush_max_points = 5000; // flush sooner once this many values are pending
 };
 
+// One alert rule (docs/alerts.md). A configured rule whose id is a built-in one starts from the
+// built-in and changes only the keys it sets; {"id": "cpu_high", "enabled": false} drops it.
+struct alert_rule_settings {
+  std::string id{};
+  bool enabled = true;
+  // threshold: value against threshold; baseline: value against a multiple of its own moving
+  // average; persistent_user: a user above the telemetry.users threshold for `duration`
+  // (the hub's run, which survives restarts); state: a service or container in a bad state.
+  std::string kind = "threshold";
+  // cpu, memory, swap, disk, inodes, load_per_core, network, network_rx, network_tx,
+  // processes, user_cpu, user_memory, service, container
+  std::string metric{};
+  std::string subject{};           // one mount, unit, container or user; empty: each of them
+  std::string comparison = ">=";   // >=, >, <=, <
+  double threshold = 0;            // baseline: the factor over the moving average
+  double clear_threshold = -1;     // firing ends past this (hysteresis); < 0: the threshold
+  duration for_duration = 0ms;     // "duration": breached this long before firing
+  duration cooldown = 30min;       // no second notification of the rule and subject within
+  std::string severity = "medium"; // critical, high, medium, low
+  std::vector<std::string> channels = {"backend", "local"}; // backend, local
+  duration baseline_window = 1h;                            // baseline: the moving average's span
+  double baseline_floor = 0;         // baseline: the average counts as at least this
+  std::vector<std::string> states{}; // state: the bad ones (default failed, stopped / exited)
+};
+
+// The alert engine: the built-in rules (unless default_rules is false) merged with `rules`.
+struct alerts_settings {
+  bool enabled = true;
+  bool default_rules = true;
+  std::vector<alert_rule_settings> rules;
+  std::string application = "System Monitor"; // the ticket's `application`
+};
+
 struct settings {
   std::string node_id; // empty: persistent UUID from the state dir
   std::string state_dir = "/var/lib/vigil";
@@ -226,6 +259,7 @@ struct settings {
   backend_settings backend;
   telemetry_settings telemetry;
   history_settings history;
+  alerts_settings alerts;
 };
 
 using settings_ptr = std::shared_ptr<const settings>;

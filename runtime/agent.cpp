@@ -1,5 +1,6 @@
 #include "runtime/agent.hpp"
 
+#include "actors/alert_manager.hpp"
 #include "actors/amqp_publisher.hpp"
 #include "actors/backend_poster.hpp"
 #include "actors/control_api.hpp"
@@ -146,9 +147,9 @@ std::pair<int, nlohmann::json> reload_response(const config_result& r) {
 
 // Actors that others find by name: the registry always holds the current incarnation,
 // so a restarted outbox or supervisor is found again without re-wiring anyone.
-constexpr const char* registered_names[] = {"root",      "outbox",    "publisher", "tailers",
-                                            "journal",   "backend",   "telemetry", "history",
-                                            "live_logs", "telem_feed"};
+constexpr const char* registered_names[] = {"root",      "outbox",     "publisher", "tailers",
+                                            "journal",   "backend",    "telemetry", "history",
+                                            "live_logs", "telem_feed", "alerts",    "alertrules"};
 
 template <class Handle>
 caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
@@ -221,6 +222,27 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
                           return register_as(sys, "telemetry", sys.spawn(telemetry_hub, s));
                         }));
         return caf::actor_cast<caf::actor>(sys.spawn(supervisor, "telemetry", children, s));
+      },
+      true));
+  // Alerts: the manager (it starts the rule actors under "alert_rules") before the rules,
+  // so the rules stop first; after the history and the hub they use.
+  children.push_back(spec(
+      "alerts",
+      [](caf::actor_system& sys, const settings_ptr& s) {
+        std::vector<child_spec_ptr> children{
+            spec("manager",
+                 [](caf::actor_system& sys, const settings_ptr& s) {
+                   return register_as(sys, "alerts", sys.spawn(alert_manager, s));
+                 }),
+            spec(
+                "alert_rules",
+                [](caf::actor_system& sys, const settings_ptr& s) {
+                  return register_as(
+                      sys, "alertrules",
+                      sys.spawn(supervisor, "alert_rules", std::vector<child_spec_ptr>{}, s));
+                },
+                true)};
+        return caf::actor_cast<caf::actor>(sys.spawn(supervisor, "alerts", children, s));
       },
       true));
   children.push_back(spec("journal_reader", [](caf::actor_system& sys, const settings_ptr& s) {

@@ -1,5 +1,6 @@
 #include "runtime/config_loader.hpp"
 
+#include "actors/alert_rule.hpp"
 #include "actors/log_sources.hpp"
 #include "io/http/address_filter.hpp"
 #include "runtime/config_schema.hpp"
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -237,6 +239,25 @@ private:
     out = static_cast<Int>(*v);
   }
 
+  void read(const std::string& key, const json& j, double& out, const field_rules& r) {
+    std::optional<double> v;
+    if (j.is_number()) {
+      v = j.get<double>();
+    } else if (lenient() && j.is_string()) {
+      auto s = j.get<std::string>();
+      char* end = nullptr;
+      double x = std::strtod(s.c_str(), &end);
+      if (!s.empty() && end == s.c_str() + s.size())
+        v = x;
+    }
+    if (!v || !std::isfinite(*v))
+      return fail(key, "must be a number");
+    if (*v < static_cast<double>(r.min) || *v > static_cast<double>(r.max))
+      return fail(key, "must be between " + std::to_string(r.min) + " and " +
+                           std::to_string(r.max) + ", not " + j.dump());
+    out = *v;
+  }
+
   void read(const std::string& key, const json& j, duration& out, const field_rules& r) {
     std::optional<duration> v;
     if (j.is_number()) // plain numbers are seconds, as in the seed daemon's flags
@@ -288,6 +309,13 @@ private:
         continue;
       }
       T x{};
+      if constexpr (std::is_same_v<T, alert_rule_settings>) {
+        // A built-in rule's id: the keys given change that rule, the rest stays built-in.
+        if (auto id = j[i].find("id"); id != j[i].end() && id->is_string())
+          for (auto& builtin : builtin_alert_rules())
+            if (builtin.id == id->template get<std::string>())
+              x = builtin;
+      }
       layer_reader sub{layer_, j[i], item_key + ".", option_names_, errors_};
       describe(sub, x);
       sub.report_unknown_keys();
@@ -490,6 +518,14 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
   } catch (const std::invalid_argument& e) {
     errors.push_back(std::string{"sources.keywords: "} + e.what());
   }
+  for (size_t i = 0; i < s.alerts.rules.size(); ++i) {
+    auto key = "alerts.rules[" + std::to_string(i) + "]";
+    for (auto& e : check_alert_rule(s.alerts.rules[i], key))
+      errors.push_back(e);
+    for (size_t k = 0; k < i; ++k)
+      if (s.alerts.rules[k].id == s.alerts.rules[i].id)
+        errors.push_back(key + ".id: \"" + s.alerts.rules[i].id + "\" is configured twice");
+  }
   if (!s.rabbitmq.url.empty() && s.rabbitmq.url.rfind("amqp://", 0) != 0 &&
       s.rabbitmq.url.rfind("amqps://", 0) != 0)
     errors.push_back("rabbitmq.url: must start with amqp:// or amqps://");
@@ -597,8 +633,13 @@ config_result load_config(const config_inputs& in) {
   if (!result.errors.empty())
     return result;
   validate_semantics(s, result.errors);
-  if (!result.errors.empty())
+  if (!result.errors.empty()) {
+    // Keys that passed alone but not together: most come from the file, so it is named.
+    if (!layers.empty() && layers.front().kind == layer_kind::file)
+      for (auto& e : result.errors)
+        e = layers.front().origin + ": " + e;
     return result;
+  }
   if (!layers.empty() && layers.front().kind == layer_kind::file &&
       (st = {}, ::stat(in.config_path.c_str(), &st) == 0) && (st.st_mode & 044) != 0 &&
       (!s.rabbitmq.url.empty() || !s.api.tokens.empty() || !s.backend.token.empty())) {

@@ -92,6 +92,25 @@ void describe(Visitor& v, log_source_settings& x) {
 }
 
 template <class Visitor>
+void describe(Visitor& v, alert_rule_settings& x) {
+  v("id", x.id, required());
+  v("enabled", x.enabled);
+  v("kind", x.kind, rules().in({"threshold", "baseline", "persistent_user", "state"}));
+  v("metric", x.metric);
+  v("subject", x.subject);
+  v("comparison", x.comparison, rules().in({">=", ">", "<=", "<"}));
+  v("threshold", x.threshold, rules().range(0, INT64_MAX));
+  v("clear_threshold", x.clear_threshold, rules().range(-1, INT64_MAX));
+  v("duration", x.for_duration, rules().range(0, INT64_MAX));
+  v("cooldown", x.cooldown, rules().range(0, INT64_MAX));
+  v("severity", x.severity, rules().in({"critical", "high", "medium", "low"}));
+  v("channels", x.channels, rules().in({"backend", "local"}));
+  v("baseline_window", x.baseline_window, rules().range(1, INT64_MAX));
+  v("baseline_floor", x.baseline_floor, rules().range(0, INT64_MAX));
+  v("states", x.states);
+}
+
+template <class Visitor>
 void describe(Visitor& v, settings& s) {
   v("node_id", s.node_id);
   v("state_dir", s.state_dir);
@@ -207,6 +226,11 @@ void describe(Visitor& v, settings& s) {
   v("history.max_bytes", s.history.max_bytes, byte_size().range(1 << 20, INT64_MAX));
   v("history.flush_interval", s.history.flush_interval, rules().range(100, 10 * 60 * 1000));
   v("history.flush_max_points", s.history.flush_max_points, rules().range(1, 1000000));
+
+  v("alerts.enabled", s.alerts.enabled);
+  v("alerts.default_rules", s.alerts.default_rules);
+  v("alerts.rules", s.alerts.rules);
+  v("alerts.application", s.alerts.application);
 }
 
 } // namespace vigil

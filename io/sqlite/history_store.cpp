@@ -98,6 +98,23 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_by_time ON audit_log(at);
 )sql"},
+    // The alert engine: subject, cause, peak, notifications and operator actions per alert;
+    // silenced rules.
+    {4, R"sql(
+ALTER TABLE alerts ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN cause TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN peak REAL NOT NULL DEFAULT 0;
+ALTER TABLE alerts ADD COLUMN notified_at INTEGER;
+ALTER TABLE alerts ADD COLUMN resolved_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN suppressed_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX alerts_by_rule ON alerts(rule_id, subject);
+CREATE TABLE alert_silences (
+  rule_id  TEXT PRIMARY KEY,
+  until_ms INTEGER NOT NULL,
+  by       TEXT    NOT NULL
+) WITHOUT ROWID;
+)sql"},
 };
 
 std::int64_t floor_minute(std::int64_t ms) {
@@ -135,8 +152,8 @@ std::uint64_t count_rows(sqlite_database& db, std::string_view sql) {
   return static_cast<std::uint64_t>(single_int(db, sql).value_or(0));
 }
 
-alert_record read_alert(sqlite_statement& stmt) {
-  alert_record a;
+stored_alert read_alert(sqlite_statement& stmt) {
+  stored_alert a;
   a.id = stmt.column_text(0);
   a.rule_id = stmt.column_text(1);
   a.severity = stmt.column_text(2);
@@ -148,12 +165,20 @@ alert_record read_alert(sqlite_statement& stmt) {
   a.message = stmt.column_text(8);
   a.value = stmt.column_double(9);
   a.threshold = stmt.column_double(10);
+  a.subject = stmt.column_text(11);
+  a.cause = stmt.column_text(12);
+  a.peak = stmt.column_double(13);
+  a.notified_at_ms = optional_int(stmt, 14);
+  a.resolved_by = stmt.column_text(15);
+  a.acknowledged_by = stmt.column_text(16);
+  a.suppressed_reason = stmt.column_text(17);
   return a;
 }
 
 constexpr std::string_view alert_columns =
     "id, rule_id, severity, state, started_at, resolved_at, acknowledged_at, silenced_until, "
-    "message, value, threshold";
+    "message, value, threshold, subject, cause, peak, notified_at, resolved_by, acknowledged_by, "
+    "suppressed_reason";
 
 } // namespace
 
@@ -432,11 +457,10 @@ history_stats history_store::stats() {
 // ---------------------------------------------------------------------------------------------
 // alerts and persistent users
 
-void history_store::upsert_alert(const alert_record& a) {
-  auto stmt = db_.cached(
-      "INSERT OR REPLACE INTO alerts(id, rule_id, severity, state, started_at, resolved_at, "
-      "acknowledged_at, silenced_until, message, value, threshold) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+void history_store::upsert_alert(const stored_alert& a) {
+  auto stmt = db_.cached("INSERT OR REPLACE INTO alerts(" + std::string{alert_columns} +
+                         ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                         "?15, ?16, ?17, ?18)");
   stmt->bind(1, a.id)
       .bind(2, a.rule_id)
       .bind(3, a.severity)
@@ -448,10 +472,17 @@ void history_store::upsert_alert(const alert_record& a) {
       .bind(9, a.message)
       .bind(10, a.value)
       .bind(11, a.threshold)
+      .bind(12, a.subject)
+      .bind(13, a.cause)
+      .bind(14, a.peak)
+      .bind(15, a.notified_at_ms)
+      .bind(16, a.resolved_by)
+      .bind(17, a.acknowledged_by)
+      .bind(18, a.suppressed_reason)
       .run();
 }
 
-std::optional<alert_record> history_store::load_alert(std::string_view id) {
+std::optional<stored_alert> history_store::load_alert(std::string_view id) {
   auto stmt = db_.cached("SELECT " + std::string{alert_columns} + " FROM alerts WHERE id = ?1");
   stmt->bind(1, id);
   if (!stmt->step())
@@ -459,7 +490,7 @@ std::optional<alert_record> history_store::load_alert(std::string_view id) {
   return read_alert(*stmt);
 }
 
-std::vector<alert_record> history_store::list_alerts(std::optional<std::string> state,
+std::vector<stored_alert> history_store::list_alerts(std::optional<std::string> state,
                                                      std::size_t limit) {
   auto stmt = db_.cached("SELECT " + std::string{alert_columns} +
                          " FROM alerts WHERE (?1 IS NULL OR state = ?1) "
@@ -468,7 +499,7 @@ std::vector<alert_record> history_store::list_alerts(std::optional<std::string> 
                ? std::numeric_limits<std::int64_t>::max()
                : static_cast<std::int64_t>(limit);
   stmt->bind(1, state).bind(2, n);
-  std::vector<alert_record> alerts;
+  std::vector<stored_alert> alerts;
   while (stmt->step())
     alerts.push_back(read_alert(*stmt));
   return alerts;
@@ -478,6 +509,35 @@ bool history_store::remove_alert(std::string_view id) {
   auto stmt = db_.cached("DELETE FROM alerts WHERE id = ?1");
   stmt->bind(1, id).run();
   return stmt->changes() > 0;
+}
+
+std::vector<history_store::last_notification> history_store::last_notifications() {
+  auto stmt = db_.cached("SELECT rule_id, subject, max(notified_at) FROM alerts "
+                         "WHERE notified_at IS NOT NULL GROUP BY rule_id, subject");
+  std::vector<last_notification> out;
+  while (stmt->step())
+    out.push_back({stmt->column_text(0), stmt->column_text(1), stmt->column_int64(2)});
+  return out;
+}
+
+void history_store::upsert_silence(const stored_silence& x) {
+  auto stmt = db_.cached("INSERT OR REPLACE INTO alert_silences(rule_id, until_ms, by) "
+                         "VALUES(?1, ?2, ?3)");
+  stmt->bind(1, x.rule_id).bind(2, x.until_ms).bind(3, x.by).run();
+}
+
+bool history_store::remove_silence(std::string_view rule_id) {
+  auto stmt = db_.cached("DELETE FROM alert_silences WHERE rule_id = ?1");
+  stmt->bind(1, rule_id).run();
+  return stmt->changes() > 0;
+}
+
+std::vector<stored_silence> history_store::list_silences() {
+  auto stmt = db_.cached("SELECT rule_id, until_ms, by FROM alert_silences ORDER BY rule_id");
+  std::vector<stored_silence> out;
+  while (stmt->step())
+    out.push_back({stmt->column_text(0), stmt->column_int64(1), stmt->column_text(2)});
+  return out;
 }
 
 void history_store::append_audit(const audit_record& r) {

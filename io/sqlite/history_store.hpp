@@ -123,8 +123,8 @@ struct audit_record {
 };
 constexpr std::size_t audit_max_records = 100000;
 
-// One alert as the alert rules keep it. Times are ms since the Unix epoch.
-struct alert_record {
+// One alert as the alert manager keeps it. Times are ms since the Unix epoch.
+struct stored_alert {
   std::string id{};
   std::string rule_id{};
   std::string severity{};
@@ -133,11 +133,27 @@ struct alert_record {
   std::optional<std::int64_t> resolved_at_ms{};
   std::optional<std::int64_t> acknowledged_at_ms{};
   std::optional<std::int64_t> silenced_until_ms{};
-  std::string message{};
+  std::string message{}; // the title
   double value = 0;
   double threshold = 0;
+  std::string subject{};
+  std::string cause{};
+  double peak = 0;
+  std::optional<std::int64_t> notified_at_ms{}; // the last notification
+  std::string resolved_by{};
+  std::string acknowledged_by{};
+  std::string suppressed_reason{};
 
-  bool operator==(const alert_record&) const = default;
+  bool operator==(const stored_alert&) const = default;
+};
+
+// A rule whose notifications are muted until until_ms.
+struct stored_silence {
+  std::string rule_id{};
+  std::int64_t until_ms = 0;
+  std::string by{};
+
+  bool operator==(const stored_silence&) const = default;
 };
 
 // A user whose processes stay above a threshold (persistent-user detection): one run per
@@ -213,11 +229,23 @@ public:
   std::uint64_t used_bytes();
 
   // Alerts: upsert by id; newest first; `state` filters when given.
-  void upsert_alert(const alert_record& alert);
-  std::optional<alert_record> load_alert(std::string_view id);
-  std::vector<alert_record> list_alerts(std::optional<std::string> state = std::nullopt,
+  void upsert_alert(const stored_alert& alert);
+  std::optional<stored_alert> load_alert(std::string_view id);
+  std::vector<stored_alert> list_alerts(std::optional<std::string> state = std::nullopt,
                                         std::size_t limit = 1000);
   bool remove_alert(std::string_view id);
+  // The latest notification per rule and subject (cooldowns across restarts).
+  struct last_notification {
+    std::string rule_id;
+    std::string subject;
+    std::int64_t at_ms = 0;
+  };
+  std::vector<last_notification> last_notifications();
+
+  // Silences by rule: upsert, remove, all (by rule id).
+  void upsert_silence(const stored_silence& silence);
+  bool remove_silence(std::string_view rule_id);
+  std::vector<stored_silence> list_silences();
 
   void append_audit(const audit_record& record);
   // Newest first: at most `limit` (≤ 100,000) records at or after since_ms.

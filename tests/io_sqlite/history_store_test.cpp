@@ -317,7 +317,7 @@ TEST(history_store, alerts_upsert_load_list_and_prune_when_resolved_long_ago) {
   test::temp_directory dir;
   sqlite_database db(dir / "history.db");
   history_store store(db, {.raw = 1h, .minute = 24h, .max_bytes = 0});
-  alert_record a{.id = "disk:/",
+  stored_alert a{.id = "disk:/",
                  .rule_id = "disk_usage_high",
                  .severity = "warn",
                  .state = "firing",
@@ -325,7 +325,7 @@ TEST(history_store, alerts_upsert_load_list_and_prune_when_resolved_long_ago) {
                  .message = "disk / at 91%",
                  .value = 91.0,
                  .threshold = 90.0};
-  alert_record b{.id = "cpu",
+  stored_alert b{.id = "cpu",
                  .rule_id = "cpu_high",
                  .severity = "critical",
                  .state = "firing",
@@ -414,6 +414,54 @@ TEST(history_store, audit_log_lists_newest_first_and_is_bounded_by_age_and_count
   // Older than the minute tier's retention: gone.
   EXPECT_EQ(store.prune(t0 + 400LL * 24 * hour).audit_records, audit_max_records);
   EXPECT_TRUE(store.list_audit(0, 10).empty());
+}
+
+TEST(history_store, alert_notifications_and_silences_survive_a_reopen) {
+  test::temp_directory dir;
+  {
+    sqlite_database db(dir / "history.db");
+    history_store store(db);
+    stored_alert a{.id = "disk_high:/:1",
+                   .rule_id = "disk_high",
+                   .severity = "high",
+                   .state = "resolved",
+                   .started_at_ms = t0,
+                   .resolved_at_ms = t0 + minute,
+                   .message = "disk / at 85%",
+                   .value = 85,
+                   .threshold = 80,
+                   .subject = "/",
+                   .cause = "/ on /dev/sda1",
+                   .peak = 87,
+                   .notified_at_ms = t0,
+                   .resolved_by = "condition",
+                   .acknowledged_by = "ops"};
+    stored_alert b = a;
+    b.id = "disk_high:/:2";
+    b.state = "firing";
+    b.started_at_ms = t0 + 2 * minute;
+    b.resolved_at_ms.reset();
+    b.notified_at_ms.reset();
+    b.suppressed_reason = "cooldown";
+    store.upsert_alert(a);
+    store.upsert_alert(b);
+    EXPECT_EQ(store.load_alert(a.id), a);
+    EXPECT_EQ(store.load_alert(b.id), b);
+    store.upsert_silence({"cpu_high", t0 + hour, "ops"});
+    store.upsert_silence({"cpu_high", t0 + 2 * hour, "admin"});
+    store.upsert_silence({"disk_high", t0 + hour, "ops"});
+    EXPECT_TRUE(store.remove_silence("disk_high"));
+    EXPECT_FALSE(store.remove_silence("disk_high"));
+  }
+  sqlite_database db(dir / "history.db");
+  history_store store(db);
+  auto last = store.last_notifications();
+  ASSERT_EQ(last.size(), 1u); // the suppressed alert was never notified
+  EXPECT_EQ(last[0].rule_id, "disk_high");
+  EXPECT_EQ(last[0].subject, "/");
+  EXPECT_EQ(last[0].at_ms, t0);
+  EXPECT_EQ(store.list_silences(),
+            (std::vector<stored_silence>{{"cpu_high", t0 + 2 * hour, "admin"}}));
 }
 
 } // namespace

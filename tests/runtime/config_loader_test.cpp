@@ -347,3 +347,48 @@ TEST_F(config_loader_test, shipped_config_file_is_valid) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(config_loader_test, an_alert_rule_with_a_builtin_id_changes_only_the_keys_given) {
+  auto path = write("vigil.json", R"({"alerts": {"rules": [
+    {"id": "cpu_high", "threshold": 80.5},
+    {"id": "swap_full", "metric": "swap", "threshold": 50, "duration": "5m"}]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_TRUE(r.ok()) << all(r);
+  ASSERT_EQ(r.value->alerts.rules.size(), 2u);
+  auto& cpu = r.value->alerts.rules[0];
+  EXPECT_EQ(cpu.threshold, 80.5);
+  EXPECT_EQ(cpu.metric, "cpu");           // built-in
+  EXPECT_EQ(cpu.for_duration, 10min);     // built-in
+  EXPECT_EQ(cpu.clear_threshold, 70);     // built-in
+  EXPECT_EQ(cpu.severity, "high");        // built-in
+  auto& swap = r.value->alerts.rules[1];
+  EXPECT_EQ(swap.for_duration, 5min);
+  EXPECT_EQ(swap.severity, "medium");     // the plain default
+}
+
+TEST_F(config_loader_test, bad_alert_rules_are_named_by_key) {
+  auto path = write("vigil.json", R"({"alerts": {"rules": [
+    {"id": "a", "metric": "cpu", "threshold": "high"}]}})");
+  auto typed = load_config(inputs(path));
+  ASSERT_FALSE(typed.ok());
+  EXPECT_NE(all(typed).find("vigil.json: key 'alerts.rules[0].threshold' must be a number"),
+            std::string::npos)
+      << all(typed);
+  path = write("vigil.json", R"({"alerts": {"rules": [
+    {"id": "a", "metric": "cpu"},
+    {"id": "b", "metric": "cpux"},
+    {"id": "b", "metric": "cpu", "threshold": 50, "clear_threshold": 60}]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto errors = all(r);
+  EXPECT_NE(errors.find("vigil.json: alerts.rules[1].metric: unknown metric \"cpux\""), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("alerts.rules[2].clear_threshold: must not exceed"), std::string::npos)
+      << errors;
+  EXPECT_NE(errors.find("alerts.rules[2].id: \"b\" is configured twice"), std::string::npos)
+      << errors;
+}
+
+} // namespace
