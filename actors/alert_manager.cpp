@@ -1,6 +1,8 @@
 #include "actors/alert_manager.hpp"
 
 #include "actors/alert_rule.hpp"
+#include "actors/alert_sender.hpp"
+#include "actors/backend_poster.hpp"
 #include "actors/history_store.hpp"
 #include "actors/outbox.hpp"
 #include "io/logs/timestamp_parser.hpp"
@@ -21,7 +23,7 @@ using manager_pointer = alert_manager_actor::stateful_pointer<alert_manager_stat
 constexpr auto tick_interval = 5s;
 constexpr auto outbox_timeout = 10s;
 constexpr std::size_t max_early = 1024;
-constexpr std::size_t max_unsent_tickets = 10000;
+constexpr std::size_t max_unsent_notifications = 10000;
 
 int64_t ms(wall_time t) {
   return t.time_since_epoch().count();
@@ -137,6 +139,9 @@ std::string state_text(const alert_rule_settings& r, const alert_transition& x) 
 std::string alert_title(const alert_rule_settings& rule, const alert_transition& x) {
   auto w = wording_of(rule, x.subject);
   bool state = rule.kind == "state";
+  if (x.change == alert_change::resolved && !x.resolved_by.empty())
+    return fmt::format("✅ RESOLVED by {}: {} after {} on {}", x.resolved_by, w.what,
+                       minutes_between(x.since, x.at), x.hostname);
   if (x.change == alert_change::resolved)
     return state ? fmt::format("✅ RESOLVED: {} is back after {} on {}", w.what,
                                minutes_between(x.since, x.at), x.hostname)
@@ -219,37 +224,106 @@ json alert_ticket(const alert_rule_settings& rule, const alert_transition& x,
 
 namespace {
 
-void persist(manager_pointer self, const alert_record& a) {
-  if (auto history = find_history(self->home_system()))
-    self->send(history, atom::append_v, a);
-  else
-    ++self->state.counters.store_errors; // restarting: the next change writes it again
+int64_t now_ms() {
+  return ms(
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
 }
 
-void append_tickets(manager_pointer self) {
+void save(manager_pointer self, const std::string& id) {
   auto& st = self->state;
-  if (st.appending || st.unsent_tickets.empty())
+  auto i = st.unsaved.find(id);
+  if (i == st.unsaved.end())
+    return;
+  auto history = find_history(self->home_system());
+  if (!history)
+    return; // restarting: the tick writes it
+  i->second.writing = true;
+  auto version = i->second.version;
+  self->request(history, outbox_timeout, atom::append_v, i->second.record)
+      .then(
+          [=](bool) {
+            auto& st = self->state;
+            auto i = st.unsaved.find(id);
+            if (i == st.unsaved.end())
+              return;
+            if (i->second.version == version)
+              st.unsaved.erase(i); // else a newer write is on its way
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            ++st.counters.store_errors;
+            st.counters.last_error = "writing alert " + id + ": " + self->home_system().render(err);
+            if (auto i = st.unsaved.find(id); i != st.unsaved.end())
+              i->second.writing = false; // the tick tries again
+          });
+}
+
+// Every change of an alert is written to the history; one that is not confirmed stays here
+// and is written again, so the history never keeps a stale "firing" row.
+void persist(manager_pointer self, const alert_record& a) {
+  auto& st = self->state;
+  auto& u = st.unsaved[a.id];
+  u.version = ++st.saves;
+  u.record = a;
+  save(self, a.id);
+}
+
+// Tells the channel's sender that records were appended (it also polls).
+void wake_sender(manager_pointer self, const std::string& stream) {
+  auto& sys = self->home_system();
+  if (stream == "alerts") {
+    if (auto poster =
+            caf::actor_cast<backend_poster_actor>(sys.registry().get(caf::atom("backend"))))
+      self->send(poster, atom::resume_v);
+  } else if (auto sender = find_alert_sender(sys, stream)) {
+    self->send(sender, atom::resume_v);
+  }
+}
+
+// Appends the queued notifications of one stream at a time, oldest first.
+void append_notifications(manager_pointer self) {
+  auto& st = self->state;
+  if (st.appending || st.unsent.empty())
     return;
   auto outbox = find_outbox(self->home_system());
   if (!outbox)
     return; // the tick tries again
+  auto stream = st.unsent.front().stream;
+  std::vector<outbox_entry> records;
+  for (auto& q : st.unsent)
+    if (q.stream == stream)
+      records.push_back(q.entry);
   st.appending = true;
-  auto records = st.unsent_tickets;
-  self->request(outbox, outbox_timeout, atom::append_v, std::string{"alerts"}, records)
+  self->request(outbox, outbox_timeout, atom::append_v, stream, records)
       .then(
           [=](uint64_t) {
             auto& st = self->state;
             st.appending = false;
-            st.unsent_tickets.erase(st.unsent_tickets.begin(),
-                                    st.unsent_tickets.begin() +
-                                        static_cast<std::ptrdiff_t>(records.size()));
-            append_tickets(self);
+            std::set<std::string> appended;
+            for (auto& r : records)
+              appended.insert(r.id);
+            std::erase_if(st.unsent, [&](auto& q) {
+              return q.stream == stream && appended.contains(q.entry.id);
+            });
+            wake_sender(self, stream);
+            append_notifications(self);
           },
           [=](caf::error& err) {
             auto& st = self->state;
             st.appending = false;
-            st.counters.last_error = "queueing tickets: " + self->home_system().render(err);
+            st.counters.last_error =
+                "queueing " + stream + " notifications: " + self->home_system().render(err);
           });
+}
+
+bool channel_configured(const settings& s, const std::string& channel) {
+  if (channel == "backend")
+    return !s.backend.url.empty();
+  if (channel == "webhook")
+    return !s.alerts.webhook.url.empty();
+  if (channel == "email")
+    return !s.alerts.email.url.empty();
+  return false;
 }
 
 void notify(manager_pointer self, const alert_rule_settings& rule, const alert_transition& x,
@@ -262,27 +336,86 @@ void notify(manager_pointer self, const alert_rule_settings& rule, const alert_t
     st.last_notified[key_of(alert.rule_id, alert.subject)] = alert.notified_ms;
   }
   const auto& s = *st.current;
+  std::string payload;
   for (const auto& channel : rule.channels) {
-    if (channel == "backend" && !s.backend.url.empty()) {
-      ticket_context context{s.node_id, st.host.get().primary_ip, s.alerts.application};
-      auto ticket = alert_ticket(rule, x, alert, context);
-      auto id = alert.id + ":" +
-                (x.change == alert_change::resolved ? "resolved" : std::to_string(ms(x.at)));
-      st.unsent_tickets.push_back({0, std::move(id), ticket.dump()});
-      if (st.unsent_tickets.size() > max_unsent_tickets)
-        st.unsent_tickets.erase(st.unsent_tickets.begin());
-    } else if (channel == "local") {
+    if (channel == "local") {
       spdlog::warn("alert {}: {}", alert.id,
                    x.change == alert_change::resolved ? alert_title(rule, x) : alert.title);
+      continue;
+    }
+    if (!channel_configured(s, channel))
+      continue; // "backend" without backend.url (the configuration requires the others)
+    if (payload.empty()) {
+      ticket_context context{s.node_id, st.host.get().primary_ip, s.alerts.application};
+      payload = alert_ticket(rule, x, alert, context).dump();
+    }
+    auto id = alert.id + ":" +
+              (x.change == alert_change::resolved ? "resolved" : std::to_string(ms(x.at)));
+    st.unsent.push_back({channel == "backend" ? "alerts" : channel, {0, std::move(id), payload}});
+    if (st.unsent.size() > max_unsent_notifications) {
+      ++st.counters.dropped_notifications;
+      spdlog::error("alerts: the outbox took no notification for too long; dropped {}",
+                    st.unsent.front().entry.id);
+      st.unsent.pop_front();
     }
   }
-  append_tickets(self);
+  append_notifications(self);
 }
 
 bool silenced(manager_pointer self, const std::string& rule_id, wall_time at) {
   auto& st = self->state;
   auto i = st.silences.find(rule_id);
   return i != st.silences.end() && i->second.until_ms > ms(at);
+}
+
+// Ends an alert that is no longer active: recorded, and its recovery sent when its firing
+// was (`rule` is null when the rule's settings are unknown: nothing can be sent then).
+alert_record close_alert(manager_pointer self, const alert_rule_settings* rule, alert_record a,
+                         const alert_transition& x) {
+  a.state = "resolved";
+  a.value = x.value;
+  a.resolved_ms = ms(x.at);
+  a.resolved_by = x.resolved_by.empty() ? "condition" : x.resolved_by;
+  if (rule && a.notified_ms != 0)
+    notify(self, *rule, x, a);
+  persist(self, a);
+  return a;
+}
+
+// A transition that ends `a` at `at` for a reason other than the condition clearing.
+alert_transition ending(manager_pointer self, const alert_record& a, wall_time at, std::string by) {
+  alert_transition x;
+  x.change = alert_change::resolved;
+  x.rule_id = a.rule_id;
+  x.subject = a.subject;
+  x.at = at;
+  x.since = wall_time{std::chrono::milliseconds{a.started_ms}};
+  x.value = a.value;
+  x.peak = a.peak;
+  x.threshold = a.threshold;
+  x.hostname = self->state.host.get().hostname;
+  x.cause = a.cause;
+  x.resolved_by = std::move(by);
+  return x;
+}
+
+// Alerts of rules that are gone from `now` (removed, disabled, or the engine turned off)
+// end, their recovery sent with the settings they fired under (`before`, when known).
+void close_orphans(manager_pointer self, const settings* before, const settings& now) {
+  auto& st = self->state;
+  auto at = wall_time{std::chrono::milliseconds{now_ms()}};
+  for (auto i = st.active.begin(); i != st.active.end();) {
+    if (now.alerts.enabled && find_alert_rule(now.alerts, i->second.rule_id)) {
+      ++i;
+      continue;
+    }
+    auto a = std::move(i->second);
+    i = st.active.erase(i);
+    auto old = before ? find_alert_rule(before->alerts, a.rule_id) : std::nullopt;
+    spdlog::info("alerts: {} ends, its rule is gone", a.id);
+    auto x = ending(self, a, at, "rule removed");
+    close_alert(self, old ? &*old : nullptr, std::move(a), x);
+  }
 }
 
 void on_transition(manager_pointer self, alert_transition x) {
@@ -298,7 +431,7 @@ void on_transition(manager_pointer self, alert_transition x) {
     if (active != st.active.end()) {
       ++st.counters.duplicates;
       active->second.value = x.value;
-      active->second.peak = std::max(active->second.peak, x.peak);
+      active->second.peak = x.peak;
       persist(self, active->second);
       return;
     }
@@ -331,7 +464,8 @@ void on_transition(manager_pointer self, alert_transition x) {
       return; // resolved by an operator: quiet until the condition clears
     auto& a = active->second;
     a.value = x.value;
-    a.peak = std::max(a.peak, x.peak);
+    a.peak = x.peak;
+    a.threshold = x.threshold;
     bool due = a.notified_ms == 0 || ms(x.at) - a.notified_ms >= rule->cooldown.count();
     if (due && a.acknowledged_by.empty() && !silenced(self, x.rule_id, x.at)) {
       a.title = alert_title(*rule, x);
@@ -345,13 +479,7 @@ void on_transition(manager_pointer self, alert_transition x) {
       return;
     auto a = std::move(active->second);
     st.active.erase(active);
-    a.state = "resolved";
-    a.value = x.value;
-    a.resolved_ms = ms(x.at);
-    a.resolved_by = "condition";
-    if (a.notified_ms != 0) // a recovery only for an alert that was sent
-      notify(self, *rule, x, a);
-    persist(self, a);
+    close_alert(self, &*rule, std::move(a), x);
     return;
   }
   }
@@ -362,35 +490,59 @@ supervisor_actor find_alert_rules(caf::actor_system& sys) {
 }
 
 // Starts the enabled rules that have no running actor under the "alertrules" supervisor.
+// A rule its supervisor gave up on (crashing again and again) stays down until a reload.
 void start_rules(manager_pointer self) {
   auto& st = self->state;
   auto rules = find_alert_rules(self->home_system());
-  if (!rules || !st.current->alerts.enabled)
+  if (!rules || !st.current->alerts.enabled || st.starting_rules)
     return;
-  self->request(rules, 10s, atom::status_v).then([=](const std::vector<child_status>& children) {
-    auto& st = self->state;
-    st.counters.rules.clear();
-    for (const auto& rule : effective_alert_rules(st.current->alerts)) {
-      auto name = "rule:" + rule.id;
-      auto running = std::any_of(children.begin(), children.end(), [&](auto& c) {
-        return c.name == name && (c.state == "running" || c.state == "restarting");
-      });
-      st.counters.rules.push_back(rule.id);
-      if (running)
-        continue;
-      auto id = rule.id;
-      child_spec_ptr spec = std::make_shared<child_spec>(
-          child_spec{name,
-                     [id, rule](caf::actor_system& sys, const settings_ptr& s) {
-                       // A restart takes the rule's current settings.
-                       auto now = find_alert_rule(s->alerts, id);
-                       return caf::actor_cast<caf::actor>(sys.spawn(alert_rule, now ? *now : rule));
-                     },
-                     restart_policy::transient}); // a removed rule stops for good
-      caf::anon_send(rules, atom::add_child_v,
-                     std::move(spec)); // the reply (its handle) is not needed
-    }
-  });
+  st.starting_rules = true;
+  self->request(rules, 10s, atom::status_v)
+      .then(
+          [=](const std::vector<child_status>& children) {
+            auto& st = self->state;
+            st.starting_rules = false;
+            if (!st.current->alerts.enabled)
+              return;
+            st.counters.rules.clear();
+            st.counters.failed_rules.clear();
+            for (const auto& rule : effective_alert_rules(st.current->alerts)) {
+              auto name = "rule:" + rule.id;
+              auto child = std::find_if(children.begin(), children.end(),
+                                        [&](auto& c) { return c.name == name; });
+              auto state = child == children.end() ? std::string{} : child->state;
+              if (state == "failed" && !st.given_up.contains(rule.id)) {
+                st.given_up.insert(rule.id);
+                st.counters.last_error = "rule " + rule.id + " failed: " + child->last_error;
+              }
+              if (st.given_up.contains(rule.id)) {
+                st.counters.failed_rules.push_back(rule.id);
+                continue;
+              }
+              st.counters.rules.push_back(rule.id);
+              if (state == "running" || state == "restarting")
+                continue;
+              auto id = rule.id;
+              child_spec_ptr spec = std::make_shared<child_spec>(
+                  child_spec{name,
+                             [id, rule](caf::actor_system& sys, const settings_ptr& s) {
+                               // A restart takes the supervisor's current settings; a rule removed
+                               // by a reload it missed while restarting stops on this configure.
+                               auto now = find_alert_rule(s->alerts, id);
+                               auto actor = sys.spawn(alert_rule, now ? *now : rule);
+                               caf::anon_send(actor, atom::configure_v, s);
+                               return caf::actor_cast<caf::actor>(actor);
+                             },
+                             restart_policy::transient}); // a removed rule stops for good
+              caf::anon_send(rules, atom::add_child_v,
+                             std::move(spec)); // the reply (its handle) is not needed
+            }
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            st.starting_rules = false; // the tick asks again
+            st.counters.last_error = "starting rules: " + self->home_system().render(err);
+          });
 }
 
 void load_book(manager_pointer self) {
@@ -403,6 +555,13 @@ void load_book(manager_pointer self) {
               self->state.counters.last_error =
                   "reading alerts: " + self->home_system().render(err);
             });
+}
+
+std::vector<alert_silence> silences_of(manager_pointer self) {
+  std::vector<alert_silence> out;
+  for (auto& [id, s] : self->state.silences)
+    out.push_back(s);
+  return out;
 }
 
 alert_record* find_active(manager_pointer self, const std::string& id) {
@@ -440,6 +599,7 @@ alert_manager(alert_manager_actor::stateful_pointer<alert_manager_state> self,
         for (auto& [key, at] : book.last_notified)
           st.last_notified[key] = at;
         st.loaded = true;
+        close_orphans(self, nullptr, *st.current); // removed while the agent was down
         if (!st.active.empty())
           spdlog::info("alerts: {} alert(s) still firing from before the restart",
                        st.active.size());
@@ -457,6 +617,8 @@ alert_manager(alert_manager_actor::stateful_pointer<alert_manager_state> self,
             out.subjects.push_back(a.subject);
             out.started_ms.push_back(a.started_ms);
             out.notified_ms.push_back(a.notified_ms ? a.notified_ms : a.started_ms);
+            out.peaks.push_back(a.peak);
+            out.thresholds.push_back(a.threshold);
           }
         return out;
       },
@@ -481,15 +643,11 @@ alert_manager(alert_manager_actor::stateful_pointer<alert_manager_state> self,
         auto* a = find_active(self, id);
         if (!a)
           return caf::make_error(caf::sec::invalid_argument, "no firing alert " + id);
-        auto record = *a;
+        auto record = std::move(*a);
         st.active.erase(key_of(record.rule_id, record.subject));
-        record.state = "resolved";
-        record.resolved_by = by;
-        record.resolved_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-        persist(self, record);
-        return record;
+        auto rule = find_alert_rule(st.current->alerts, record.rule_id);
+        auto x = ending(self, record, wall_time{std::chrono::milliseconds{now_ms()}}, by);
+        return close_alert(self, rule ? &*rule : nullptr, std::move(record), x);
       },
       [=](atom::silence, alert_silence& x) -> std::vector<alert_silence> {
         auto& st = self->state;
@@ -499,21 +657,31 @@ alert_manager(alert_manager_actor::stateful_pointer<alert_manager_state> self,
           st.silences[x.rule_id] = x;
         if (auto history = find_history(self->home_system()))
           self->send(history, atom::silence_v, x);
-        std::vector<alert_silence> out;
-        for (auto& [id, s] : st.silences)
-          out.push_back(s);
-        return out;
+        return silences_of(self);
       },
+      [=](atom::silence) { return silences_of(self); },
       [=](atom::status) { return self->state.counters; },
       [=](atom::tick) {
-        if (!self->state.loaded)
+        auto& st = self->state;
+        if (!st.loaded)
           load_book(self);
         start_rules(self);
-        append_tickets(self);
+        append_notifications(self);
+        std::vector<std::string> ids;
+        for (auto& [id, u] : st.unsaved)
+          if (!u.writing)
+            ids.push_back(id);
+        for (auto& id : ids)
+          save(self, id);
         self->delayed_send(self, tick_interval, atom::tick_v);
       },
       [=](atom::configure, settings_ptr& s) {
-        self->state.current = std::move(s);
+        auto& st = self->state;
+        auto before = std::move(st.current);
+        st.current = std::move(s);
+        st.given_up.clear(); // new settings may cure a crashing rule
+        if (st.loaded)
+          close_orphans(self, before.get(), *st.current);
         start_rules(self);
       },
   };

@@ -11,10 +11,14 @@
 // - a recovery is sent only for an alert whose firing was sent.
 //
 // Alerts and silences live in the history (history.db), so a restart keeps active alerts,
-// cooldowns and silences. Notifications go to the rule's channels: "backend" appends the
-// ticket (the seed's payload) to the outbox's "alerts" stream, which the backend poster
-// delivers with retries; "local" logs it. The manager also starts the rule actors under the
-// supervisor registered as "alertrules" and re-checks them every tick.
+// cooldowns and silences; a write the history did not confirm is retried every tick.
+// Notifications go to the rule's channels (alerts.channels by default), each a durable
+// outbox stream with its own sender, so a channel that is down never holds up a rule:
+// "backend" → the "alerts" stream (the seed's ticket, POST /api/alerts/create, by the
+// backend poster), "webhook" and "email" → their streams (actors/alert_sender), "local" →
+// vigil's log. The manager also starts the rule actors under the supervisor registered as
+// "alertrules" and re-checks them every tick; a rule removed from the configuration
+// resolves its alerts ("rule removed").
 
 #include "io/system/host_info.hpp"
 #include "messages/alerts.hpp"
@@ -24,7 +28,9 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
+#include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -54,14 +60,27 @@ nlohmann::json alert_ticket(const alert_rule_settings& rule, const alert_transit
 // --- the actor -----------------------------------------------------------------------------------
 
 struct alert_manager_state {
+  struct queued_notification {
+    std::string stream; // outbox stream: alerts (backend), webhook, email
+    outbox_entry entry;
+  };
+  struct unsaved_record {
+    uint64_t version = 0; // a newer change supersedes the write in flight
+    alert_record record;
+    bool writing = false;
+  };
   settings_ptr current;
   bool loaded = false;                        // the history's book was read
   std::vector<alert_transition> early;        // arrived before that
   std::map<std::string, alert_record> active; // by "rule_id\x1fsubject"
   std::map<std::string, int64_t> last_notified;
   std::map<std::string, alert_silence> silences; // by rule id
-  std::vector<outbox_entry> unsent_tickets;      // the outbox was away or full
+  std::deque<queued_notification> unsent;        // not in the outbox yet (away or full)
   bool appending = false;
+  std::map<std::string, unsaved_record> unsaved; // by alert id: not confirmed by the history
+  uint64_t saves = 0;
+  bool starting_rules = false;    // a status request to "alertrules" is out
+  std::set<std::string> given_up; // rules their supervisor gave up on, until the next reload
   alert_manager_status counters;
   cached_host_info host;
   static inline const char* name = "alert_manager";

@@ -17,7 +17,6 @@ using namespace std::chrono_literals;
 using rule_pointer = alert_rule_actor::stateful_pointer<alert_rule_state>;
 
 constexpr auto retry_interval = 1s;
-constexpr std::size_t max_unsent = 256; // transitions kept while the manager restarts
 constexpr std::size_t top_consumer_lines = 3;
 
 alert_rule_settings make_rule(std::string id, std::string metric, double threshold,
@@ -281,6 +280,9 @@ std::vector<alert_rule_settings> effective_alert_rules(const alerts_settings& s)
       out.push_back(r);
   }
   std::erase_if(out, [](auto& r) { return !r.enabled; });
+  for (auto& r : out)
+    if (r.channels.empty())
+      r.channels = s.channels;
   return out;
 }
 
@@ -343,11 +345,11 @@ rule_readings read_rule_metric(const alert_rule_settings& r, const telemetry_sna
   if (m == "cpu" || m == "load_per_core") {
     if (!s.cpu || is_stale(s, telemetry_section::cpu))
       return out;
+    if (m == "cpu" && !s.cpu->usage_percent)
+      return out; // the first sample has no delta yet: not evaluated, nothing recovers
     out.evaluated = true;
     rule_reading x;
     if (m == "cpu") {
-      if (!s.cpu->usage_percent)
-        return out; // the first sample has no delta yet
       x.value = *s.cpu->usage_percent;
     } else {
       x.value = s.cpu->load_one / std::max(1u, s.cpu->logical_cores);
@@ -406,6 +408,14 @@ void moving_baseline::add(wall_time at, double value, duration window) {
     buckets_.pop_front();
 }
 
+void moving_baseline::seed(wall_time now, double level, duration window) {
+  auto minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+  auto span = std::chrono::duration_cast<std::chrono::minutes>(window).count();
+  buckets_.clear();
+  for (int64_t m = minute - std::max<int64_t>(1, span / 6) + 1; m <= minute; ++m)
+    buckets_.push_back({m, level, 1});
+}
+
 std::optional<double> moving_baseline::average(wall_time now, duration window) const {
   auto minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
   auto span = std::chrono::duration_cast<std::chrono::minutes>(window).count();
@@ -431,8 +441,15 @@ std::optional<alert_change> step_alert(alert_tracker& t, const alert_rule_settin
   double clear = r.clear_threshold < 0 ? r.threshold : r.clear_threshold;
   bool breach = false;
   bool cleared = false;
+  std::optional<double> average;
   if (r.kind == "baseline") {
-    auto average = t.baseline.average(now, r.baseline_window);
+    average = t.baseline.average(now, r.baseline_window);
+    if (!average && t.phase != alert_phase::ok && t.compared_with > 0) {
+      // Resumed firing after a restart: the level it fired against stands in for the
+      // history it lost, so the spike is not learnt as normal.
+      t.baseline.seed(now, t.compared_with / r.threshold, r.baseline_window);
+      average = t.baseline.average(now, r.baseline_window);
+    }
     if (!average) { // still learning what normal is
       t.baseline.add(now, v, r.baseline_window);
       t.last_value = v;
@@ -468,6 +485,8 @@ std::optional<alert_change> step_alert(alert_tracker& t, const alert_rule_settin
       t.phase = alert_phase::ok;
       return std::nullopt;
     }
+    if (average) // the baseline holds its level while a spike lasts, however long
+      t.baseline.add(now, *average, r.baseline_window);
     t.peak = worse(t.peak, v);
     if (now - t.since < r.for_duration)
       return std::nullopt;
@@ -479,9 +498,11 @@ std::optional<alert_change> step_alert(alert_tracker& t, const alert_rule_settin
       t.phase = alert_phase::ok;
       return alert_change::resolved;
     }
+    if (average)
+      t.baseline.add(now, *average, r.baseline_window);
     t.peak = worse(t.peak, v);
-    if (now - t.last_notice < r.cooldown)
-      return std::nullopt;
+    if (r.cooldown.count() == 0 || now - t.last_notice < r.cooldown)
+      return std::nullopt; // a cooldown of 0 means no reminders
     t.last_notice = now;
     return alert_change::reminder;
   }
@@ -494,18 +515,31 @@ alert_manager_actor find_alert_manager(caf::actor_system& sys) {
 
 namespace {
 
+// Transitions go to the manager the trackers are in sync with; without one (it restarts)
+// nothing is evaluated, and the reconciliation with its successor covers what changed.
 void send_transition(rule_pointer self, alert_transition x) {
+  if (self->state.manager)
+    self->send(self->state.manager, std::move(x));
+}
+
+void report_change(rule_pointer self, alert_change change, const std::string& subject,
+                   const alert_tracker& t, wall_time now, const rule_reading* reading) {
   auto& st = self->state;
-  st.unsent.push_back(std::move(x));
-  auto manager = find_alert_manager(self->home_system());
-  if (!manager) {
-    if (st.unsent.size() > max_unsent)
-      st.unsent.erase(st.unsent.begin());
-    return;
+  alert_transition x;
+  x.change = change;
+  x.rule_id = st.rule.id;
+  x.subject = subject;
+  x.at = now;
+  x.since = t.since;
+  x.value = t.last_value;
+  x.peak = t.peak;
+  x.threshold = t.compared_with;
+  x.hostname = st.hostname;
+  if (reading) {
+    x.cause = reading->cause;
+    x.top_consumers = reading->top_consumers;
   }
-  for (auto& t : st.unsent)
-    self->send(manager, std::move(t));
-  st.unsent.clear();
+  send_transition(self, std::move(x));
 }
 
 void evaluate(rule_pointer self, const telemetry_snapshot& snap) {
@@ -514,23 +548,10 @@ void evaluate(rule_pointer self, const telemetry_snapshot& snap) {
   if (!readings.evaluated)
     return;
   auto now = snap.timestamp;
+  st.hostname = snap.hostname;
   auto report = [&](alert_change change, const std::string& subject, const alert_tracker& t,
                     const rule_reading* reading) {
-    alert_transition x;
-    x.change = change;
-    x.rule_id = st.rule.id;
-    x.subject = subject;
-    x.at = now;
-    x.since = t.since;
-    x.value = t.last_value;
-    x.peak = t.peak;
-    x.threshold = t.compared_with;
-    x.hostname = snap.hostname;
-    if (reading) {
-      x.cause = reading->cause;
-      x.top_consumers = reading->top_consumers;
-    }
-    send_transition(self, std::move(x));
+    report_change(self, change, subject, t, now, reading);
   };
   std::set<std::string> seen(readings.held.begin(), readings.held.end());
   for (const auto& reading : readings.readings) {
@@ -565,13 +586,56 @@ void subscribe_to_hub(rule_pointer self) {
   self->send(hub, atom::subscribe_v, caf::actor_cast<caf::actor>(self));
 }
 
-// Takes over the rule's firing subjects from the manager, then subscribes to the hub.
+wall_time from_ms(int64_t ms) {
+  return wall_time{std::chrono::milliseconds{ms}};
+}
+
+// The first manager's firing subjects are taken over: a restarted rule resumes them.
+void adopt(rule_pointer self, const active_subjects& active) {
+  auto& st = self->state;
+  for (std::size_t i = 0; i < active.subjects.size(); ++i) {
+    auto& t = st.trackers[active.subjects[i]];
+    t.phase = alert_phase::firing;
+    t.since = from_ms(active.started_ms[i]);
+    t.last_notice = from_ms(active.notified_ms[i]);
+    t.peak = active.peaks[i];
+    t.last_value = active.peaks[i];
+    t.compared_with = active.thresholds[i];
+  }
+  st.adopted = true;
+}
+
+// A new manager (the old one restarted) is told what it missed: firings it does not know,
+// recoveries of subjects it still has firing.
+void reconcile(rule_pointer self, const active_subjects& active) {
+  auto& st = self->state;
+  auto now = wall_time{std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch())};
+  std::set<std::string> known(active.subjects.begin(), active.subjects.end());
+  for (auto& [subject, t] : st.trackers)
+    if (t.phase == alert_phase::firing && !known.contains(subject))
+      report_change(self, alert_change::firing, subject, t, now, nullptr);
+  for (std::size_t i = 0; i < active.subjects.size(); ++i) {
+    auto t = st.trackers.find(active.subjects[i]);
+    if (t != st.trackers.end() && t->second.phase == alert_phase::firing)
+      continue;
+    alert_tracker ended;
+    ended.since = from_ms(active.started_ms[i]);
+    ended.peak = active.peaks[i];
+    ended.last_value = t != st.trackers.end() ? t->second.last_value : active.peaks[i];
+    ended.compared_with = active.thresholds[i];
+    report_change(self, alert_change::resolved, active.subjects[i], ended, now, nullptr);
+  }
+}
+
+// Connects to the current manager (adopting or reconciling its firing subjects), then
+// subscribes to the hub.
 void resume(rule_pointer self) {
   auto& st = self->state;
-  if (st.resumed)
+  if (st.manager)
     return subscribe_to_hub(self);
   auto manager = find_alert_manager(self->home_system());
-  if (!manager) {
+  if (!manager || manager.address() == st.dead_manager) {
     self->delayed_send(self, retry_interval, atom::subscribe_v);
     return;
   }
@@ -579,13 +643,14 @@ void resume(rule_pointer self) {
       .then(
           [=](const active_subjects& active) {
             auto& st = self->state;
-            for (std::size_t i = 0; i < active.subjects.size(); ++i) {
-              auto& t = st.trackers[active.subjects[i]];
-              t.phase = alert_phase::firing;
-              t.since = wall_time{std::chrono::milliseconds{active.started_ms[i]}};
-              t.last_notice = wall_time{std::chrono::milliseconds{active.notified_ms[i]}};
-            }
-            st.resumed = true;
+            if (st.manager)
+              return; // a second resume answered first
+            st.manager = manager;
+            self->monitor(manager);
+            if (st.adopted)
+              reconcile(self, active);
+            else
+              adopt(self, active);
             subscribe_to_hub(self);
           },
           [=](caf::error&) { self->delayed_send(self, retry_interval, atom::subscribe_v); });
@@ -598,16 +663,22 @@ alert_rule(alert_rule_actor::stateful_pointer<alert_rule_state> self, alert_rule
   self->state.rule = std::move(rule);
   self->set_down_handler([=](const caf::down_msg& dm) {
     auto& st = self->state;
+    if (st.manager && dm.source == st.manager.address()) {
+      st.dead_manager = dm.source; // until the supervisor registers its successor
+      st.manager = nullptr;
+      self->delayed_send(self, retry_interval, atom::subscribe_v);
+      return;
+    }
     if (dm.source != st.hub)
       return;
-    st.dead_hub = st.hub; // the supervisor registers its successor
+    st.dead_hub = st.hub;
     st.hub = nullptr;
     self->delayed_send(self, retry_interval, atom::subscribe_v);
   });
   resume(self);
   return {
       [=](atom::publish, const telemetry_snapshot_ptr& snap) {
-        if (snap && self->state.resumed)
+        if (snap && self->state.manager)
           evaluate(self, *snap);
       },
       [=](atom::subscribe) { resume(self); },

@@ -9,7 +9,9 @@
 //
 // The snapshot's timestamp is the rule's clock, so tests drive a rule with snapshots of
 // their own. A rule that (re)starts asks the manager which of its subjects are firing and
-// resumes them: a restart neither repeats a notification nor forgets a recovery.
+// resumes them: a restart neither repeats a notification nor forgets a recovery. A manager
+// that restarts is reconciled with the other way round: the rule pauses until the new one
+// answers, then reports the firings it does not know and the recoveries it missed.
 //
 // The rule reads settings from `alerts` on configure: unchanged, it keeps its timers;
 // changed, it starts over; gone or disabled, it stops (the manager starts new rules).
@@ -67,6 +69,8 @@ rule_readings read_rule_metric(const alert_rule_settings& r, const telemetry_sna
 class moving_baseline {
 public:
   void add(wall_time at, double value, duration window);
+  /// Replaces what was learnt by `level` over just enough minutes to answer.
+  void seed(wall_time now, double level, duration window);
   std::optional<double> average(wall_time now, duration window) const;
 
 private:
@@ -100,10 +104,12 @@ std::optional<alert_change> step_alert(alert_tracker& t, const alert_rule_settin
 struct alert_rule_state {
   alert_rule_settings rule;
   std::map<std::string, alert_tracker> trackers; // by subject
-  bool resumed = false;                          // the manager's firing subjects were taken over
-  std::vector<alert_transition> unsent;          // while the manager restarts
+  bool adopted = false;        // the manager's firing subjects were taken over (once, at start)
+  alert_manager_actor manager; // the one in sync with the trackers; null: (re)connecting
+  caf::actor_addr dead_manager;
   caf::actor_addr hub;
   caf::actor_addr dead_hub;
+  std::string hostname; // of the latest snapshot
   static inline const char* name = "alert_rule";
 };
 

@@ -33,10 +33,23 @@ int64_t now_ms() {
 // 503 when the manager is restarting, 404 for an alert that is not firing, else 503.
 auto on_error(control_pointer self, http_responder respond) {
   return [=](caf::error& err) {
+    // The manager's own words ("no firing alert …") when it gave any.
+    auto detail = err.context().match_elements<std::string>() ? err.context().get_as<std::string>(0)
+                                                              : self->home_system().render(err);
     if (err == caf::sec::invalid_argument)
-      return respond(json_error_response(404, "not found", self->home_system().render(err)));
-    respond(json_error_response(503, "alerts unavailable", self->home_system().render(err)));
+      return respond(json_error_response(404, "not found", detail));
+    respond(json_error_response(503, "alerts unavailable", detail));
   };
+}
+
+// The silences still in force (the manager keeps expired ones: its clock is the snapshots').
+json silences_json(const std::vector<alert_silence>& silences) {
+  json out = json::array();
+  auto now = now_ms();
+  for (auto& s : silences)
+    if (s.until_ms > now)
+      out.push_back({{"rule", s.rule_id}, {"until", time_or_null(s.until_ms)}, {"by", s.by}});
+  return json{{"silences", std::move(out)}};
 }
 
 void list_alerts(control_pointer self, alert_manager_actor manager, const http_request& req,
@@ -106,11 +119,7 @@ void silence_rule(control_pointer self, alert_manager_actor manager, const json&
   self->request(manager, 10s, atom::silence_v, x)
       .then(
           [=](const std::vector<alert_silence>& silences) {
-            json out = json::array();
-            for (auto& s : silences)
-              out.push_back(
-                  {{"rule", s.rule_id}, {"until", time_or_null(s.until_ms)}, {"by", s.by}});
-            respond(json_ok({{"silences", std::move(out)}}));
+            respond(json_ok(silences_json(silences)));
           },
           on_error(self, respond));
 }
@@ -179,7 +188,8 @@ void answer_alerts(control_pointer self, const http_request& req, std::string pr
   }
   bool action =
       p == "/api/alerts/acknowledge" || p == "/api/alerts/resolve" || p == "/api/alerts/silence";
-  if (p != "/api/alerts" && !action)
+  bool silences = p == "/api/alerts/silences";
+  if (p != "/api/alerts" && !silences && !action)
     return respond(json_error_response(404, "not found", "no endpoint " + p));
   if (action ? req.method != "POST" : !is_get)
     return method_not_allowed();
@@ -187,6 +197,10 @@ void answer_alerts(control_pointer self, const http_request& req, std::string pr
       caf::actor_cast<alert_manager_actor>(self->home_system().registry().get(caf::atom("alerts")));
   if (!manager)
     return respond(json_error_response(503, "unavailable", "the alert manager is not running"));
+  if (silences)
+    return self->request(manager, 10s, atom::silence_v)
+        .then([=](const std::vector<alert_silence>& xs) { respond(json_ok(silences_json(xs))); },
+              on_error(self, respond));
   if (!action)
     return list_alerts(self, manager, req, std::move(respond));
   auto body = json::parse(req.body, nullptr, false);

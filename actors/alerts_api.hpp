@@ -8,6 +8,7 @@
 //   POST /api/alerts/acknowledge {"id"}             no more reminders for that alert
 //   POST /api/alerts/resolve     {"id"}             ends it now (quiet until it clears)
 //   POST /api/alerts/silence     {"rule", "duration"}  mutes a rule ("2h"; "0s" lifts it)
+//   GET  /api/alerts/silences                       {"silences": [{"rule", "until", "by"}]}
 //
 // Actions record the caller (the token's name) in the alert.
 

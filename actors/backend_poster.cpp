@@ -1,6 +1,7 @@
 #include "actors/backend_poster.hpp"
 
 #include "actors/outbox.hpp"
+#include "actors/retry_backoff.hpp"
 #include "actors/telemetry_hub.hpp"
 #include "actors/telemetry_json.hpp"
 #include "io/http/jwt.hpp"
@@ -17,7 +18,6 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <random>
 #include <sstream>
 
 namespace vigil {
@@ -44,18 +44,6 @@ int64_t epoch_ms(std::chrono::system_clock::time_point t) {
 std::string now_iso8601() {
   return format_iso8601_utc(
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
-}
-
-// Exponential with full jitter between half and all of the step: many agents that lost
-// the same backend do not come back in lockstep.
-std::chrono::milliseconds backoff(const backend_settings& b, uint32_t failures) {
-  auto step = b.retry_initial;
-  for (uint32_t i = 1; i < failures && step < b.retry_max; ++i)
-    step *= 2;
-  step = std::min(step, b.retry_max);
-  static thread_local std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<int64_t> jitter{step.count() / 2, step.count()};
-  return std::chrono::milliseconds{jitter(rng)};
 }
 
 void make_client(poster_pointer self) {
@@ -195,7 +183,8 @@ void on_answer(poster_pointer self, size_t i, http_client_result& r) {
   if (retry) {
     ++s.failures;
     ++s.status.failures;
-    auto delay = backoff(st.current->backend, s.failures);
+    auto delay =
+        retry_backoff(st.current->backend.retry_initial, st.current->backend.retry_max, s.failures);
     if (r.transport_ok() && (r.status == 429 || r.status == 503))
       if (auto ra = parse_retry_after(r.header("retry-after")))
         delay = std::max<std::chrono::milliseconds>(delay, *ra);
@@ -235,7 +224,8 @@ void on_refresh_answer(poster_pointer self, http_client_result& r) {
             !body["token"].get<std::string>().empty();
   if (!ok) {
     ++st.refresh_failures;
-    auto delay = backoff(st.current->backend, st.refresh_failures);
+    auto delay = retry_backoff(st.current->backend.retry_initial, st.current->backend.retry_max,
+                               st.refresh_failures);
     st.refresh_not_before = steady::now() + delay;
     st.status.token_state = "refresh_failed";
     st.status.last_refresh_error =

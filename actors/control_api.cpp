@@ -1,5 +1,6 @@
 #include "actors/control_api.hpp"
 
+#include "actors/alert_sender.hpp"
 #include "actors/alerts_api.hpp"
 #include "actors/backend_poster.hpp"
 #include "actors/files_api.hpp"
@@ -159,15 +160,27 @@ json to_json(const outbox_status& o) {
           {"streams", std::move(streams)}};
 }
 
+json to_json(const backend_stream_status& s) {
+  return {{"sent", s.sent},
+          {"failures", s.failures},
+          {"dead_lettered", s.dead_lettered},
+          {"last_error", s.last_error},
+          {"last_success_ms", s.last_success_ms},
+          {"retry_at_ms", s.retry_at_ms}};
+}
+
+json to_json(const alert_manager_status& a) {
+  return {{"transitions", a.transitions},   {"notifications", a.notifications},
+          {"suppressed", a.suppressed},     {"duplicates", a.duplicates},
+          {"store_errors", a.store_errors}, {"dropped_notifications", a.dropped_notifications},
+          {"last_error", a.last_error},     {"rules", a.rules},
+          {"failed_rules", a.failed_rules}};
+}
+
 json to_json(const backend_status& b) {
   json streams = json::object();
   for (auto& s : b.streams)
-    streams[s.name] = {{"sent", s.sent},
-                       {"failures", s.failures},
-                       {"dead_lettered", s.dead_lettered},
-                       {"last_error", s.last_error},
-                       {"last_success_ms", s.last_success_ms},
-                       {"retry_at_ms", s.retry_at_ms}};
+    streams[s.name] = to_json(s);
   return {{"url", b.url},
           {"token_state", b.token_state},
           {"token_expires_ms", b.token_expires_ms},
@@ -261,6 +274,11 @@ void add_component_status(control_pointer self, json body, http_responder respon
   add_status<outbox_actor, outbox_status>(self, reply, "outbox", "/outbox");
   add_status<backend_poster_actor, backend_status>(self, reply, "backend", "/backend");
   add_status<journal_reader_actor, journal_reader_status>(self, reply, "journal", "/journal");
+  add_status<alert_manager_actor, alert_manager_status>(self, reply, "alerts", "/alerts");
+  add_status<alert_sender_actor, backend_stream_status>(self, reply, "webhook",
+                                                        "/alert_channels/webhook");
+  add_status<alert_sender_actor, backend_stream_status>(self, reply, "email",
+                                                        "/alert_channels/email");
   add_status<live_log_hub_actor, live_stream_status>(self, reply, "live_logs",
                                                      "/websocket/streams/live_logs");
   add_status<telemetry_feed_actor, live_stream_status>(self, reply, "telem_feed",

@@ -348,11 +348,13 @@ history_actor::behavior_type history_with_clock(history_actor::stateful_pointer<
           return caf::make_error(errc::storage_failed, ex.what());
         }
       },
-      [=](atom::append, const alert_record& a) {
+      [=](atom::append, const alert_record& a) -> caf::result<bool> {
         try {
           self->state.store->upsert_alert(to_stored(a));
+          return true;
         } catch (const std::exception& ex) {
           record_error(self, "writing an alert", ex);
+          return caf::make_error(errc::storage_failed, ex.what());
         }
       },
       [=](atom::silence, const alert_silence& x) {

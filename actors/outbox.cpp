@@ -28,7 +28,11 @@ bool broker_configured(const settings& s) {
 
 std::vector<outbox_stream_config> stream_bounds(const settings& s) {
   return {{"logs", s.outbox.logs_max_bytes, outbox_overflow::refuse},
+          // Alert notifications, one stream per channel (backend tickets, webhook, email),
+          // each bounded by outbox.alerts_max_bytes.
           {"alerts", s.outbox.alerts_max_bytes, outbox_overflow::refuse},
+          {"webhook", s.outbox.alerts_max_bytes, outbox_overflow::refuse},
+          {"email", s.outbox.alerts_max_bytes, outbox_overflow::refuse},
           {"telemetry", s.outbox.telemetry_max_bytes, outbox_overflow::drop_oldest},
           {"heartbeat", s.outbox.heartbeat_max_bytes, outbox_overflow::drop_oldest},
           // Only the newest profile matters.

@@ -4,6 +4,7 @@
 // manager keeps of an alert, and both actors' typed interfaces.
 
 #include "messages/atoms.hpp"
+#include "messages/backend.hpp"
 #include "messages/supervision.hpp"
 #include "messages/telemetry.hpp"
 
@@ -11,6 +12,7 @@
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +40,7 @@ struct alert_transition {
   std::string hostname;
   std::string cause;                      // the top consumer, e.g. "java (pid 812, user app)"
   std::vector<std::string> top_consumers; // lines for the description
+  std::string resolved_by;                // resolved otherwise than by the condition clearing
 };
 
 /// One alert as the manager keeps it (alerts.db) and the API lists it.
@@ -55,7 +58,7 @@ struct alert_record {
   int64_t started_ms = 0;
   int64_t resolved_ms = 0;       // 0: not resolved
   int64_t notified_ms = 0;       // the last notification; 0: none (cooldown or silence)
-  std::string resolved_by;       // "condition", "operator"
+  std::string resolved_by;       // "condition", "rule removed", or the operator's name
   std::string acknowledged_by;   // empty: not acknowledged
   std::string suppressed_reason; // why it was not notified: "cooldown", "silenced"
 };
@@ -73,8 +76,10 @@ struct alert_manager_status {
   uint64_t suppressed = 0; // by cooldown or silence
   uint64_t duplicates = 0; // a firing for an alert already active (a restarted rule)
   uint64_t store_errors = 0;
+  uint64_t dropped_notifications = 0; // the outbox was away or full for too long
   std::string last_error;
-  std::vector<std::string> rules; // running rule actors
+  std::vector<std::string> rules;        // running rule actors
+  std::vector<std::string> failed_rules; // given up on by their supervisor
 };
 
 /// The subjects of a rule that are firing now, with the start of each: a restarted rule
@@ -83,6 +88,8 @@ struct active_subjects {
   std::vector<std::string> subjects;
   std::vector<int64_t> started_ms;
   std::vector<int64_t> notified_ms; // the last notification (0: none)
+  std::vector<double> peaks;
+  std::vector<double> thresholds; // what the value was compared with (a baseline's level)
 };
 
 /// What the manager reads from the history at start: the firing alerts, the silences, and
@@ -111,9 +118,30 @@ using alert_manager_actor = caf::typed_actor<
     caf::replies_to<atom::resolve, std::string, std::string>::with<alert_record>,
     // Silence a rule until until_ms (0 lifts it). Reply: the silences in force.
     caf::replies_to<atom::silence, alert_silence>::with<std::vector<alert_silence>>,
+    // The silences it holds (expired ones too: the caller filters by its clock).
+    caf::replies_to<atom::silence>::with<std::vector<alert_silence>>,
     caf::replies_to<atom::status>::with<alert_manager_status>,
     // INTERNAL: the history's book arrived / periodic: start missing rules, resend tickets.
     caf::reacts_to<atom::restore, alert_book>, caf::reacts_to<atom::tick>, configurable>;
+
+/// How one delivery of a notification (webhook or mail) went.
+struct delivery_outcome {
+  enum class verdict : uint8_t {
+    delivered,
+    retry,   // the receiver is away, busy or refuses our credentials: try again later
+    refused, // the receiver refuses this record for good: a dead letter
+  };
+  verdict result = verdict::retry;
+  std::string detail;                      // the error, for /status and the log
+  std::chrono::milliseconds retry_after{}; // the receiver asked to wait this long; 0: not
+};
+
+/// Delivers one alert channel's outbox stream ("webhook" or "email").
+using alert_sender_actor = caf::typed_actor<
+    caf::reacts_to<atom::resume>, // records may be due (appended, or a backoff ended)
+    caf::reacts_to<atom::tick>,   // INTERNAL: safety poll
+    caf::reacts_to<atom::answered, uint64_t, delivery_outcome>, // INTERNAL: attempt done
+    caf::replies_to<atom::status>::with<backend_stream_status>, configurable>;
 
 using alert_rule_actor = caf::typed_actor<caf::reacts_to<atom::publish, telemetry_snapshot_ptr>,
                                           // INTERNAL: look for the hub (again) and subscribe.
@@ -131,3 +159,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::alert_manager_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::active_subjects)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::alert_book)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::alert_query)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vigil::delivery_outcome)

@@ -164,9 +164,10 @@ using history_actor = caf::typed_actor<
     // Written at once (control actions are rare); a write that fails is logged and counted.
     caf::reacts_to<atom::audit, audit_entry>,
     caf::replies_to<atom::query, audit_query>::with<std::vector<audit_entry>>,
-    // The alert manager's records: an alert (upsert by id), a silence (until_ms 0 lifts
-    // it); written at once.
-    caf::reacts_to<atom::append, alert_record>, caf::reacts_to<atom::silence, alert_silence>,
+    // The alert manager's records: an alert (upsert by id; the reply says it is stored,
+    // errc::storage_failed otherwise), a silence (until_ms 0 lifts it); written at once.
+    caf::replies_to<atom::append, alert_record>::with<bool>,
+    caf::reacts_to<atom::silence, alert_silence>,
     caf::replies_to<atom::query, alert_query>::with<std::vector<alert_record>>,
     // Firing alerts, silences and last notifications, for the alert manager's start.
     caf::replies_to<atom::restore>::with<alert_book>,

@@ -230,10 +230,35 @@ struct alert_rule_settings {
   duration for_duration = 0ms;     // "duration": breached this long before firing
   duration cooldown = 30min;       // no second notification of the rule and subject within
   std::string severity = "medium"; // critical, high, medium, low
-  std::vector<std::string> channels = {"backend", "local"}; // backend, local
-  duration baseline_window = 1h;                            // baseline: the moving average's span
+  // backend, webhook, email, local; empty: alerts.channels
+  std::vector<std::string> channels{};
+  duration baseline_window = 1h;     // baseline: the moving average's span
   double baseline_floor = 0;         // baseline: the average counts as at least this
   std::vector<std::string> states{}; // state: the bad ones (default failed, stopped / exited)
+};
+
+// Alert notifications as a JSON POST to any URL: the ticket itself, or {"text": …} for
+// Slack-compatible receivers.
+struct alert_webhook_settings {
+  std::string url;             // http(s)://…; empty: no webhook
+  std::string format = "json"; // json, slack
+  std::string token;           // secret: sent as "Authorization: Bearer"; empty: none
+  duration timeout = 10s;
+  std::string ca_file;
+  bool verify_peer = true;
+};
+
+// Alert notifications by mail (io/mail: SMTP with STARTTLS or TLS, libcurl).
+struct alert_email_settings {
+  std::string url;      // smtp://host:587 (STARTTLS) or smtps://host:465; empty: no email
+  bool starttls = true; // smtp:// only: false sends in plain text (a local relay)
+  std::string username;
+  std::string password; // secret
+  std::string from;
+  std::vector<std::string> to;
+  duration timeout = 20s; // the whole SMTP exchange (a shutdown waits for a mail in flight)
+  std::string ca_file;
+  bool verify_peer = true;
 };
 
 // The alert engine: the built-in rules (unless default_rules is false) merged with `rules`.
@@ -241,7 +266,12 @@ struct alerts_settings {
   bool enabled = true;
   bool default_rules = true;
   std::vector<alert_rule_settings> rules;
-  std::string application = "System Monitor"; // the ticket's `application`
+  std::string application = "System Monitor";               // the ticket's `application`
+  std::vector<std::string> channels = {"backend", "local"}; // of rules that name none
+  alert_webhook_settings webhook;
+  alert_email_settings email;
+  duration retry_initial = 5s; // webhook and email: doubled per failure, with jitter
+  duration retry_max = 10min;
 };
 
 struct settings {

@@ -1,6 +1,7 @@
 #include "runtime/agent.hpp"
 
 #include "actors/alert_manager.hpp"
+#include "actors/alert_sender.hpp"
 #include "actors/amqp_publisher.hpp"
 #include "actors/backend_poster.hpp"
 #include "actors/control_api.hpp"
@@ -147,9 +148,9 @@ std::pair<int, nlohmann::json> reload_response(const config_result& r) {
 
 // Actors that others find by name: the registry always holds the current incarnation,
 // so a restarted outbox or supervisor is found again without re-wiring anyone.
-constexpr const char* registered_names[] = {"root",      "outbox",     "publisher", "tailers",
-                                            "journal",   "backend",    "telemetry", "history",
-                                            "live_logs", "telem_feed", "alerts",    "alertrules"};
+constexpr const char* registered_names[] = {
+    "root",    "outbox",    "publisher",  "tailers", "journal",    "backend", "telemetry",
+    "history", "live_logs", "telem_feed", "alerts",  "alertrules", "webhook", "email"};
 
 template <class Handle>
 caf::actor register_as(caf::actor_system& sys, const char* name, Handle h) {
@@ -224,12 +225,20 @@ std::vector<child_spec_ptr> root_children(boost::asio::io_context& io, config_re
         return caf::actor_cast<caf::actor>(sys.spawn(supervisor, "telemetry", children, s));
       },
       true));
-  // Alerts: the manager (it starts the rule actors under "alert_rules") before the rules,
-  // so the rules stop first; after the history and the hub they use.
+  // Alerts, after the history and the hub they use. Start order: the channels' senders, the
+  // manager (it starts the rule actors under "alert_rules"), the rules; so on shutdown the
+  // rules stop first and the senders last.
   children.push_back(spec(
       "alerts",
-      [](caf::actor_system& sys, const settings_ptr& s) {
+      [&io](caf::actor_system& sys, const settings_ptr& s) {
+        auto sender = [&io](const char* channel) {
+          return spec(std::string{channel} + "_sender", [&io, channel](caf::actor_system& sys,
+                                                                       const settings_ptr& s) {
+            return register_as(sys, channel, sys.spawn(alert_sender, &io, std::string{channel}, s));
+          });
+        };
         std::vector<child_spec_ptr> children{
+            sender("webhook"), sender("email"),
             spec("manager",
                  [](caf::actor_system& sys, const settings_ptr& s) {
                    return register_as(sys, "alerts", sys.spawn(alert_manager, s));

@@ -1,6 +1,7 @@
 #include "runtime/config_loader.hpp"
 
 #include "actors/alert_rule.hpp"
+#include "actors/alert_sender.hpp"
 #include "actors/log_sources.hpp"
 #include "io/http/address_filter.hpp"
 #include "runtime/config_schema.hpp"
@@ -452,6 +453,28 @@ bool is_loopback(const std::string& address) {
   return false;
 }
 
+// A channel a rule sends to must be set up; the mail settings must make a valid mail.
+void check_alert_channels(const settings& s, std::vector<std::string>& errors) {
+  auto& a = s.alerts;
+  auto check = [&](const std::string& key, const std::vector<std::string>& channels) {
+    for (auto& c : channels)
+      if ((c == "webhook" && a.webhook.url.empty()) || (c == "email" && a.email.url.empty()))
+        errors.push_back(key + ": \"" + c + "\" needs alerts." + c + ".url");
+  };
+  check("alerts.channels", a.channels);
+  for (size_t i = 0; i < a.rules.size(); ++i)
+    check("alerts.rules[" + std::to_string(i) + "].channels", a.rules[i].channels);
+  if (!a.webhook.url.empty() && a.webhook.url.rfind("http://", 0) != 0 &&
+      a.webhook.url.rfind("https://", 0) != 0)
+    errors.push_back("alerts.webhook.url: must start with http:// or https://, not \"" +
+                     a.webhook.url + "\"");
+  if (!a.email.url.empty())
+    if (auto e = validate_smtp_settings(smtp_settings_of(a.email)))
+      errors.push_back("alerts.email: " + *e);
+  if (a.retry_initial > a.retry_max)
+    errors.push_back("alerts.retry_initial: must not exceed alerts.retry_max");
+}
+
 void validate_semantics(const settings& s, std::vector<std::string>& errors) {
   in_addr v4{};
   in6_addr v6{};
@@ -526,6 +549,7 @@ void validate_semantics(const settings& s, std::vector<std::string>& errors) {
       if (s.alerts.rules[k].id == s.alerts.rules[i].id)
         errors.push_back(key + ".id: \"" + s.alerts.rules[i].id + "\" is configured twice");
   }
+  check_alert_channels(s, errors);
   if (!s.rabbitmq.url.empty() && s.rabbitmq.url.rfind("amqp://", 0) != 0 &&
       s.rabbitmq.url.rfind("amqps://", 0) != 0)
     errors.push_back("rabbitmq.url: must start with amqp:// or amqps://");
@@ -642,12 +666,14 @@ config_result load_config(const config_inputs& in) {
   }
   if (!layers.empty() && layers.front().kind == layer_kind::file &&
       (st = {}, ::stat(in.config_path.c_str(), &st) == 0) && (st.st_mode & 044) != 0 &&
-      (!s.rabbitmq.url.empty() || !s.api.tokens.empty() || !s.backend.token.empty())) {
+      (!s.rabbitmq.url.empty() || !s.api.tokens.empty() || !s.backend.token.empty() ||
+       !s.alerts.webhook.token.empty() || !s.alerts.email.password.empty())) {
     auto& doc = layers.front().doc;
-    bool has_secret = (doc.contains("rabbitmq") && doc["rabbitmq"].contains("url") &&
+    auto has = [&](const char* pointer) { return doc.contains(json::json_pointer{pointer}); };
+    bool has_secret = (has("/rabbitmq/url") &&
                        doc["rabbitmq"]["url"].get<std::string>().find('@') != std::string::npos) ||
-                      (doc.contains("api") && doc["api"].contains("tokens")) ||
-                      (doc.contains("backend") && doc["backend"].contains("token"));
+                      has("/api/tokens") || has("/backend/token") || has("/alerts/webhook/token") ||
+                      has("/alerts/email/password");
     if (has_secret)
       result.warnings.push_back(in.config_path +
                                 ": holds secrets but is readable by others; move them to " +

@@ -91,6 +91,10 @@ void describe(Visitor& v, log_source_settings& x) {
   v("multiline_timeout", x.multiline_timeout, rules().range(10, INT64_MAX));
 }
 
+inline field_rules alert_channel_names() {
+  return rules().in({"backend", "webhook", "email", "local"});
+}
+
 template <class Visitor>
 void describe(Visitor& v, alert_rule_settings& x) {
   v("id", x.id, required());
@@ -104,7 +108,7 @@ void describe(Visitor& v, alert_rule_settings& x) {
   v("duration", x.for_duration, rules().range(0, INT64_MAX));
   v("cooldown", x.cooldown, rules().range(0, INT64_MAX));
   v("severity", x.severity, rules().in({"critical", "high", "medium", "low"}));
-  v("channels", x.channels, rules().in({"backend", "local"}));
+  v("channels", x.channels, alert_channel_names());
   v("baseline_window", x.baseline_window, rules().range(1, INT64_MAX));
   v("baseline_floor", x.baseline_floor, rules().range(0, INT64_MAX));
   v("states", x.states);
@@ -231,6 +235,24 @@ void describe(Visitor& v, settings& s) {
   v("alerts.default_rules", s.alerts.default_rules);
   v("alerts.rules", s.alerts.rules);
   v("alerts.application", s.alerts.application);
+  v("alerts.channels", s.alerts.channels, alert_channel_names());
+  v("alerts.retry_initial", s.alerts.retry_initial, rules().range(10, INT64_MAX));
+  v("alerts.retry_max", s.alerts.retry_max, rules().range(10, INT64_MAX));
+  v("alerts.webhook.url", s.alerts.webhook.url);
+  v("alerts.webhook.format", s.alerts.webhook.format, rules().in({"json", "slack"}));
+  v("alerts.webhook.token", s.alerts.webhook.token, secret());
+  v("alerts.webhook.timeout", s.alerts.webhook.timeout, rules().range(100, INT64_MAX));
+  v("alerts.webhook.ca_file", s.alerts.webhook.ca_file);
+  v("alerts.webhook.verify_peer", s.alerts.webhook.verify_peer);
+  v("alerts.email.url", s.alerts.email.url);
+  v("alerts.email.starttls", s.alerts.email.starttls);
+  v("alerts.email.username", s.alerts.email.username);
+  v("alerts.email.password", s.alerts.email.password, secret());
+  v("alerts.email.from", s.alerts.email.from);
+  v("alerts.email.to", s.alerts.email.to);
+  v("alerts.email.timeout", s.alerts.email.timeout, rules().range(100, INT64_MAX));
+  v("alerts.email.ca_file", s.alerts.email.ca_file);
+  v("alerts.email.verify_peer", s.alerts.email.verify_peer);
 }
 
 } // namespace vigil

@@ -1,7 +1,9 @@
 // The alert engine in the real agent: a rule on real /proc data raises a ticket that reaches
-// a real HTTP backend, and the control API lists and acknowledges it.
+// a real HTTP backend, a webhook and a real SMTP server, and the control API lists and
+// acknowledges it.
 #include "tests/support/child_process.hpp"
 #include "tests/support/http_get.hpp"
+#include "tests/support/smtp_sink.hpp"
 #include "tests/support/temp_directory.hpp"
 #include "tests/support/test_backend.hpp"
 
@@ -19,17 +21,25 @@ namespace {
 TEST(alert_agent, a_rule_on_real_telemetry_raises_a_ticket_the_api_lists_and_acknowledges) {
   test::temp_directory dir;
   test::test_backend backend;
+  test::smtp_sink mail_server{dir / "smtp", {}};
+  ASSERT_NE(mail_server.port(), 0) << mail_server.log();
   json config = {{"backend", {{"url", backend.url()}, {"heartbeat_interval", "1h"}}},
                  {"telemetry", {{"interval", "1s"}, {"slow_interval", "1s"}}},
                  {"alerts",
                   {{"default_rules", false},
+                   {"channels", {"backend", "webhook", "email", "local"}},
+                   {"webhook", {{"url", backend.url() + "/hooks/alerts"}}},
+                   {"email",
+                    {{"url", mail_server.url()},
+                     {"starttls", false},
+                     {"from", "vigil@example.org"},
+                     {"to", {"ops@example.org"}}}},
                    {"rules",
                     {{{"id", "any_process"},
                       {"metric", "processes"},
                       {"threshold", 1},
                       {"duration", "0s"},
-                      {"severity", "high"},
-                      {"channels", {"backend", "local"}}}}}}}};
+                      {"severity", "high"}}}}}}};
   std::ofstream{dir / "vigil.json"} << config.dump();
   test::child_process agent{{VIGIL_BINARY_DIR "/runtime/vigil", "run", "--config",
                              dir / "vigil.json", "--state-dir", dir / "state", "--secrets-file",
@@ -53,6 +63,20 @@ TEST(alert_agent, a_rule_on_real_telemetry_raises_a_ticket_the_api_lists_and_ack
                 ticket["alert_id"].get<std::string>() + ":", 0),
             0u);
 
+  // The same ticket through the webhook and by mail.
+  auto hooked = backend.wait_for("/hooks/alerts", 1, 30s);
+  ASSERT_EQ(hooked.size(), 1u) << agent.output();
+  EXPECT_EQ(json::parse(hooked[0].body)["alert_id"], ticket["alert_id"]);
+  auto mail = mail_server.mail(1);
+  ASSERT_TRUE(mail) << mail_server.log() << agent.output();
+  EXPECT_EQ(mail->subject, ticket["title"]);
+  EXPECT_NE(mail->body.find("alert_id: " + ticket["alert_id"].get<std::string>()),
+            std::string::npos)
+      << mail->body;
+  auto status = json::parse(test::http_call(port, "GET", "/status").body);
+  EXPECT_EQ(status["alert_channels"]["webhook"]["sent"], 1) << status.dump(2);
+  EXPECT_EQ(status["alerts"]["rules"], json::array({"any_process"})) << status.dump(2);
+
   auto listed = test::http_call(port, "GET", "/api/alerts?state=firing");
   ASSERT_EQ(listed.status, 200) << listed.body;
   auto alerts = json::parse(listed.body)["alerts"];
@@ -70,6 +94,7 @@ TEST(alert_agent, a_rule_on_real_telemetry_raises_a_ticket_the_api_lists_and_ack
 
   auto unknown = test::http_call(port, "POST", "/api/alerts/resolve", R"({"id": "nope"})");
   EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(json::parse(unknown.body)["detail"], "no firing alert nope");
   auto bad = test::http_call(port, "POST", "/api/alerts/silence", R"({"rule": "any_process"})");
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_NE(json::parse(bad.body)["error"], nullptr);
@@ -77,6 +102,9 @@ TEST(alert_agent, a_rule_on_real_telemetry_raises_a_ticket_the_api_lists_and_ack
                                   R"({"rule": "any_process", "duration": "2h"})");
   ASSERT_EQ(silenced.status, 200) << silenced.body;
   EXPECT_EQ(json::parse(silenced.body)["silences"][0]["by"], "anonymous");
+  auto silences = test::http_call(port, "GET", "/api/alerts/silences");
+  ASSERT_EQ(silences.status, 200) << silences.body;
+  EXPECT_EQ(json::parse(silences.body)["silences"][0]["rule"], "any_process") << silences.body;
   EXPECT_NE(agent.output().find("alert any_process:"), std::string::npos); // the local channel
 }
 
@@ -92,6 +120,23 @@ TEST(alert_agent, a_bad_rule_is_refused_naming_its_key_and_file) {
   EXPECT_NE(*rc, 0);
   EXPECT_NE(agent.output().find("alerts.rules[0].comparison"), std::string::npos) << agent.output();
   EXPECT_NE(agent.output().find("vigil.json"), std::string::npos) << agent.output();
+}
+
+TEST(alert_agent, a_channel_without_its_settings_is_refused_naming_the_key) {
+  test::temp_directory dir;
+  std::ofstream{dir / "vigil.json"}
+      << R"({"alerts": {"rules": [{"id": "cpu_high", "channels": ["webhook"]}],
+                        "email": {"url": "smtp://127.0.0.1:25", "to": []}}})";
+  test::child_process agent{
+      {VIGIL_BINARY_DIR "/runtime/vigil", "config", "validate", "--config", dir / "vigil.json"},
+      dir / "validate.log"};
+  auto rc = agent.wait_for_exit(30s);
+  ASSERT_TRUE(rc);
+  EXPECT_EQ(*rc, 1);
+  EXPECT_NE(agent.output().find("alerts.rules[0].channels: \"webhook\" needs alerts.webhook.url"),
+            std::string::npos)
+      << agent.output();
+  EXPECT_NE(agent.output().find("alerts.email: "), std::string::npos) << agent.output();
 }
 
 } // namespace

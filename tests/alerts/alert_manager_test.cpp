@@ -5,6 +5,7 @@
 #include "actors/history_store.hpp"
 #include "actors/outbox.hpp"
 #include "actors/supervisor.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/temp_directory.hpp"
 
 #include <caf/all.hpp>
@@ -18,6 +19,7 @@
 using namespace std::chrono_literals;
 using namespace vigil;
 using json = nlohmann::json;
+using test::eventually;
 
 namespace {
 
@@ -95,21 +97,11 @@ struct alert_engine_test : ::testing::Test {
 
   alert_manager_actor start_manager() { return keep("alerts", sys.spawn(alert_manager, current)); }
 
-  static bool eventually(const std::function<bool()>& done, std::chrono::seconds limit = 20s) {
-    auto until = std::chrono::steady_clock::now() + limit;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > until)
-        return false;
-      std::this_thread::sleep_for(20ms);
-    }
-    return true;
-  }
-
-  std::vector<json> tickets() {
+  std::vector<json> tickets(const std::string& stream = "alerts") {
     caf::scoped_actor self{sys};
     std::vector<json> out;
     auto box = find_outbox(sys);
-    self->request(box, 5s, atom::publish_v, std::string{"alerts"}, int64_t{0}, uint32_t{100})
+    self->request(box, 5s, atom::publish_v, stream, int64_t{0}, uint32_t{100})
         .receive(
             [&](const std::vector<outbox_entry>& xs) {
               for (auto& x : xs)
@@ -263,6 +255,106 @@ TEST_F(alert_engine_test, a_restarted_manager_resumes_active_alerts_without_send
   EXPECT_EQ(tickets().size(), 1u);
 }
 
+TEST_F(alert_engine_test, each_channel_gets_the_ticket_in_its_own_outbox_stream) {
+  auto s = std::make_shared<settings>(*current);
+  s->alerts.webhook.url = "http://127.0.0.1:9/hook"; // nothing delivers here: no sender runs
+  s->alerts.email.url = "smtp://127.0.0.1:9";
+  s->alerts.rules[0].channels = {"webhook", "email", "local"};
+  current = s;
+  start_stores();
+  auto manager = start_manager();
+  caf::anon_send(manager, transition(alert_change::firing, t0, 20, "many_processes"));
+  ASSERT_TRUE(eventually([&] { return tickets("webhook").size() == 1; }));
+  ASSERT_TRUE(eventually([&] { return tickets("email").size() == 1; }));
+  EXPECT_EQ(tickets("webhook")[0]["alert_type"], "many_processes");
+  EXPECT_EQ(tickets("email")[0]["alert_id"], tickets("webhook")[0]["alert_id"]);
+  EXPECT_TRUE(tickets("alerts").empty()); // "backend" is not among this rule's channels
+}
+
+TEST_F(alert_engine_test, an_operator_resolve_sends_the_recovery_and_names_who) {
+  start_stores();
+  auto manager = start_manager();
+  caf::anon_send(manager, transition(alert_change::firing, t0, 95));
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 1; }));
+  auto id = tickets()[0]["alert_id"].get<std::string>();
+  auto resolved = ask<alert_record>(manager, atom::resolve_v, id, std::string{"ops"});
+  EXPECT_EQ(resolved.state, "resolved");
+  EXPECT_EQ(resolved.resolved_by, "ops");
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 2; }));
+  EXPECT_EQ(tickets()[1]["status"], "resolved");
+  EXPECT_EQ(tickets()[1]["title"].get<std::string>().rfind("✅ RESOLVED by ops: CPU usage", 0), 0u)
+      << tickets()[1]["title"];
+  // The condition clearing later sends nothing more.
+  caf::anon_send(manager, transition(alert_change::resolved, t0 + 20min, 40));
+  ASSERT_TRUE(eventually(
+      [&] { return ask<alert_manager_status>(manager, atom::status_v).transitions == 2; }));
+  EXPECT_EQ(tickets().size(), 2u);
+}
+
+TEST_F(alert_engine_test, a_rule_removed_by_a_reload_resolves_its_alerts) {
+  start_stores();
+  auto manager = start_manager();
+  caf::anon_send(manager, transition(alert_change::firing, t0, 20, "many_processes"));
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 1; }));
+  auto without = std::make_shared<settings>(*current);
+  without->alerts.rules.clear();
+  caf::anon_send(manager, atom::configure_v, settings_ptr{without});
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 2; }));
+  EXPECT_EQ(tickets()[1]["status"], "resolved");
+  EXPECT_EQ(tickets()[1]["alert_type"], "many_processes");
+  auto alerts = ask<std::vector<alert_record>>(manager, atom::query_v, alert_query{});
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].state, "resolved");
+  EXPECT_EQ(alerts[0].resolved_by, "rule removed");
+}
+
+TEST_F(alert_engine_test, a_change_the_history_missed_is_written_again) {
+  start_stores();
+  auto manager = start_manager();
+  ASSERT_TRUE(eventually([&] {
+    return try_ask<active_subjects>(manager, atom::query_v, std::string{"cpu_critical"})
+        .has_value();
+  })); // the book is read
+  // The history dies (its name still registered, as while its supervisor restarts it).
+  caf::anon_send_exit(sys.registry().get(caf::atom("history")), caf::exit_reason::kill);
+  std::this_thread::sleep_for(100ms);
+  caf::anon_send(manager, transition(alert_change::firing, t0, 95));
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 1; }));
+  keep("history", sys.spawn<caf::detached>(history, current));
+  // The manager's tick (5 s) writes the alert the dead history never stored.
+  ASSERT_TRUE(eventually([&] {
+    auto alerts = try_ask<std::vector<alert_record>>(manager, atom::query_v, alert_query{});
+    return alerts && alerts->size() == 1;
+  }));
+}
+
+TEST_F(alert_engine_test, the_peak_of_a_falling_rule_is_its_lowest_value) {
+  auto s = std::make_shared<settings>(*current);
+  alert_rule_settings low;
+  low.id = "memory_low";
+  low.metric = "memory";
+  low.comparison = "<";
+  low.threshold = 10;
+  low.cooldown = 1min;
+  s->alerts.rules.push_back(low);
+  current = s;
+  start_stores();
+  auto manager = start_manager();
+  auto x = transition(alert_change::firing, t0, 8, "memory_low");
+  caf::anon_send(manager, x);
+  x.change = alert_change::reminder;
+  x.at = t0 + 2min;
+  x.value = 9;
+  x.peak = 3; // the rule's lowest since the breach began
+  caf::anon_send(manager, x);
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 2; }));
+  EXPECT_EQ(tickets()[1]["peak_value"], 3);
+  ASSERT_TRUE(eventually([&] {
+    auto firing = try_ask<std::vector<alert_record>>(manager, atom::query_v, alert_query{});
+    return firing && firing->size() == 1 && (*firing)[0].peak == 3;
+  }));
+}
+
 telemetry_snapshot_ptr processes_at(wall_time at, uint32_t total) {
   auto s = std::make_shared<telemetry_snapshot>();
   s->timestamp = at;
@@ -300,6 +392,18 @@ struct rule_actor_test : alert_engine_test {
   void publish(wall_time at, uint32_t total) {
     caf::anon_send(relay, atom::publish_v, processes_at(at, total));
   }
+
+  // Publishes `total` every 10 s of snapshot time from `from` (every 50 ms of real time)
+  // until `done`, for at most 20 s.
+  bool publish_until(wall_time from, uint32_t total, const std::function<bool()>& done) {
+    for (int i = 0; i < 400; ++i) {
+      if (done())
+        return true;
+      publish(from + i * 10s, total);
+      std::this_thread::sleep_for(50ms);
+    }
+    return done();
+  }
 };
 
 TEST_F(rule_actor_test, a_restarted_rule_neither_repeats_the_alert_nor_forgets_its_recovery) {
@@ -324,6 +428,41 @@ TEST_F(rule_actor_test, a_restarted_rule_neither_repeats_the_alert_nor_forgets_i
   EXPECT_EQ(tickets()[1]["status"], "resolved");
   std::this_thread::sleep_for(200ms);
   EXPECT_EQ(tickets().size(), 2u);
+}
+
+TEST_F(rule_actor_test, a_restarted_manager_learns_the_recovery_it_missed) {
+  start_engine();
+  for (int i = 0; i <= 7; ++i)
+    publish(t0 + i * 10s, 20);
+  ASSERT_TRUE(eventually([&] { return tickets().size() == 1; }));
+  // The manager dies; its name still points at it until a successor registers, as under
+  // its supervisor. The recovery the rule sees meanwhile must not be lost.
+  caf::anon_send_exit(find_alert_manager(sys), caf::exit_reason::kill);
+  publish(t0 + 80s, 5);
+  std::this_thread::sleep_for(300ms);
+  start_manager();
+  // The rule evaluates again once it has reached the new manager (it retries every second).
+  ASSERT_TRUE(publish_until(t0 + 90s, 5, [&] { return tickets().size() == 2; }));
+  EXPECT_EQ(tickets()[1]["status"], "resolved");
+  ASSERT_TRUE(eventually([&] {
+    auto firing = try_ask<std::vector<alert_record>>(find_alert_manager(sys), atom::query_v,
+                                                     alert_query{10, "firing"});
+    return firing && firing->empty();
+  }));
+}
+
+TEST_F(rule_actor_test, a_rule_firing_while_the_manager_was_away_is_reported_to_its_successor) {
+  start_engine();
+  publish(t0, 5); // the rule is connected and evaluating
+  caf::anon_send_exit(find_alert_manager(sys), caf::exit_reason::kill);
+  for (int i = 1; i <= 8; ++i) // may be evaluated before the rule hears of the death
+    publish(t0 + i * 10s, 20);
+  std::this_thread::sleep_for(300ms);
+  start_manager();
+  ASSERT_TRUE(publish_until(t0 + 90s, 20, [&] { return !tickets().empty(); }));
+  EXPECT_EQ(tickets()[0]["alert_type"], "many_processes");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(tickets().size(), 1u);
 }
 
 TEST_F(rule_actor_test, a_reload_keeps_a_pending_timer_unless_the_rule_changed) {

@@ -217,6 +217,59 @@ TEST(alert_tracker, a_persistent_user_fires_from_the_hubs_run_start) {
   EXPECT_EQ(t.since, t0 - 50min);
 }
 
+TEST(alert_rules, rules_without_channels_take_the_engines_default) {
+  alerts_settings s;
+  s.channels = {"webhook", "local"};
+  alert_rule_settings mine;
+  mine.id = "swap_full";
+  mine.metric = "swap";
+  mine.channels = {"email"};
+  s.rules = {mine};
+  auto rules = effective_alert_rules(s);
+  auto find = [&](const std::string& id) {
+    return *std::find_if(rules.begin(), rules.end(), [&](auto& r) { return r.id == id; });
+  };
+  EXPECT_EQ(find("cpu_high").channels, (std::vector<std::string>{"webhook", "local"}));
+  EXPECT_EQ(find("swap_full").channels, std::vector<std::string>{"email"});
+}
+
+TEST(alert_tracker, a_cooldown_of_zero_means_no_reminders) {
+  auto r = builtin("disk_critical");
+  r.cooldown = 0s;
+  alert_tracker t;
+  auto changes = feed(t, r, t0, 5s, 100, 95);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].first, alert_change::firing);
+}
+
+TEST(alert_tracker, a_long_spike_does_not_become_the_baseline) {
+  auto r = builtin("network_spike"); // 5× the 1-hour average, clears at 2×
+  r.baseline_floor = 0;
+  alert_tracker t;
+  feed(t, r, t0, 1min, 60, 2e6); // an hour of 2 MB/s
+  // 90 minutes of 30 MB/s: longer than the window, still a spike against the 2 MB/s normal.
+  auto changes = feed(t, r, t0 + 60min, 1min, 90, 30e6);
+  ASSERT_EQ(changes.size(), 3u); // firing, then a reminder every 30 minutes
+  EXPECT_EQ(changes[0].first, alert_change::firing);
+  EXPECT_EQ(t.phase, alert_phase::firing);
+  EXPECT_NEAR(t.compared_with, 5 * 2e6, 1);
+}
+
+TEST(alert_tracker, a_resumed_baseline_alert_keeps_the_level_it_fired_against) {
+  auto r = builtin("network_spike");
+  r.baseline_floor = 0;
+  alert_tracker t; // as a restarted rule takes it over from the manager: no history
+  t.phase = alert_phase::firing;
+  t.since = t0 - 10min;
+  t.last_notice = t0 - 10min;
+  t.compared_with = 5 * 2e6; // fired against a 2 MB/s baseline
+  // Still 30 MB/s for 20 minutes: not learnt as normal, no recovery.
+  for (auto& [change, at] : feed(t, r, t0, 1min, 20, 30e6))
+    EXPECT_NE(change, alert_change::resolved) << "at minute " << (at - t0) / 1min;
+  EXPECT_EQ(t.phase, alert_phase::firing);
+  EXPECT_EQ(feed(t, r, t0 + 20min, 1min, 1, 2e6)[0].first, alert_change::resolved);
+}
+
 telemetry_snapshot snapshot_with_filesystems() {
   telemetry_snapshot s;
   s.timestamp = t0;
@@ -263,6 +316,20 @@ TEST(rule_readings, a_failed_unit_counts_and_a_discovered_stopped_one_does_not) 
   EXPECT_EQ(readings.readings[1].value, 0);
   services->discovered = false; // configured units: stopped counts too
   EXPECT_EQ(read_rule_metric(r, snap).readings[1].value, 1);
+}
+
+TEST(rule_readings, a_cpu_sample_without_usage_is_not_evaluated) {
+  telemetry_snapshot snap;
+  snap.timestamp = t0;
+  auto cpu = std::make_shared<cpu_section>();
+  cpu->logical_cores = 4;
+  cpu->load_one = 1;
+  snap.cpu = cpu; // the collector's first sample: no delta, no usage yet
+  // Evaluated with no reading, a firing CPU alert would count as gone and recover.
+  EXPECT_FALSE(read_rule_metric(builtin("cpu_high"), snap).evaluated);
+  EXPECT_TRUE(read_rule_metric(builtin("load_high"), snap).evaluated);
+  cpu->usage_percent = 50;
+  EXPECT_TRUE(read_rule_metric(builtin("cpu_high"), snap).evaluated);
 }
 
 } // namespace

@@ -8,6 +8,7 @@
 #include "actors/supervisor.hpp"
 #include "actors/telemetry_collector.hpp"
 #include "actors/telemetry_hub.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/http_get.hpp"
 #include "tests/support/temp_directory.hpp"
 
@@ -44,17 +45,6 @@ struct registry_guard {
       sys.registry().erase(caf::atom_from_string(name));
   }
 };
-
-// Polls `pred` until it holds or `limit` passes (a bound on waiting, not a timing assertion).
-inline bool eventually(const std::function<bool()>& pred, std::chrono::seconds limit = 30s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred())
-      return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
 
 // Stops an actor and waits until it is gone.
 template <class Handle>

@@ -220,6 +220,56 @@ TEST_F(config_loader_test, secrets_file_readable_by_others_is_refused) {
       << all(r);
 }
 
+TEST_F(config_loader_test, alert_channel_secrets_come_from_the_secrets_file) {
+  auto path = write("vigil.json", R"({"alerts": {
+      "channels": ["webhook", "email"],
+      "webhook": {"url": "https://hooks.example.org/x", "format": "slack"},
+      "email": {"url": "smtps://mail.example.org:465", "username": "vigil",
+                "from": "vigil@example.org", "to": ["ops@example.org"]}}})");
+  auto secrets = write("secrets.json", R"({"alerts": {"webhook": {"token": "hook-secret-1"},
+                                             "email": {"password": "mail-secret-2"}}})",
+                       0600);
+  auto in = inputs(path);
+  in.command_line["secrets_file"] = secrets;
+  auto r = load_config(in);
+  ASSERT_TRUE(r.ok()) << all(r);
+  EXPECT_EQ(r.value->alerts.webhook.token, "hook-secret-1");
+  EXPECT_EQ(r.value->alerts.email.password, "mail-secret-2");
+  EXPECT_EQ(r.value->alerts.webhook.format, "slack");
+  auto shown = settings_to_json(*r.value).dump();
+  EXPECT_EQ(shown.find("secret-"), std::string::npos) << shown;
+
+  // In a config file others can read, they are named a risk.
+  auto exposed = write("exposed.json", R"({"alerts": {"email": {"url": "smtp://127.0.0.1:25",
+      "starttls": false, "from": "a@example.org", "to": ["b@example.org"],
+      "password": "mail-secret-3"}}})");
+  auto warned = load_config(inputs(exposed));
+  ASSERT_TRUE(warned.ok()) << all(warned);
+  ASSERT_EQ(warned.warnings.size(), 1u);
+  EXPECT_NE(warned.warnings[0].find("holds secrets but is readable by others"), std::string::npos)
+      << warned.warnings[0];
+}
+
+TEST_F(config_loader_test, alert_channels_need_their_settings) {
+  auto path = write("vigil.json", R"({"alerts": {"channels": ["email"],
+      "webhook": {"url": "ftp://x"},
+      "rules": [{"id": "cpu_high", "channels": ["webhook", "pager"]}]}})");
+  auto r = load_config(inputs(path));
+  ASSERT_FALSE(r.ok());
+  auto text = all(r);
+  EXPECT_NE(text.find("key 'alerts.rules[0].channels' items must be one of backend, webhook, "
+                      "email, local, not \"pager\""),
+            std::string::npos)
+      << text;
+  auto fixed = write("fixed.json", R"({"alerts": {"channels": ["email"],
+      "webhook": {"url": "ftp://x"}}})");
+  text = all(load_config(inputs(fixed)));
+  EXPECT_NE(text.find("alerts.channels: \"email\" needs alerts.email.url"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("alerts.webhook.url: must start with http:// or https://"), std::string::npos)
+      << text;
+}
+
 TEST_F(config_loader_test, secrets_file_holds_only_secrets) {
   auto path = write("vigil.json", "{}");
   auto secrets = write("secrets.json", R"({"api": {"bind": "0.0.0.0"}})", 0600);
@@ -359,13 +409,13 @@ TEST_F(config_loader_test, an_alert_rule_with_a_builtin_id_changes_only_the_keys
   ASSERT_EQ(r.value->alerts.rules.size(), 2u);
   auto& cpu = r.value->alerts.rules[0];
   EXPECT_EQ(cpu.threshold, 80.5);
-  EXPECT_EQ(cpu.metric, "cpu");           // built-in
-  EXPECT_EQ(cpu.for_duration, 10min);     // built-in
-  EXPECT_EQ(cpu.clear_threshold, 70);     // built-in
-  EXPECT_EQ(cpu.severity, "high");        // built-in
+  EXPECT_EQ(cpu.metric, "cpu");       // built-in
+  EXPECT_EQ(cpu.for_duration, 10min); // built-in
+  EXPECT_EQ(cpu.clear_threshold, 70); // built-in
+  EXPECT_EQ(cpu.severity, "high");    // built-in
   auto& swap = r.value->alerts.rules[1];
   EXPECT_EQ(swap.for_duration, 5min);
-  EXPECT_EQ(swap.severity, "medium");     // the plain default
+  EXPECT_EQ(swap.severity, "medium"); // the plain default
 }
 
 TEST_F(config_loader_test, bad_alert_rules_are_named_by_key) {
@@ -383,7 +433,8 @@ TEST_F(config_loader_test, bad_alert_rules_are_named_by_key) {
   auto r = load_config(inputs(path));
   ASSERT_FALSE(r.ok());
   auto errors = all(r);
-  EXPECT_NE(errors.find("vigil.json: alerts.rules[1].metric: unknown metric \"cpux\""), std::string::npos)
+  EXPECT_NE(errors.find("vigil.json: alerts.rules[1].metric: unknown metric \"cpux\""),
+            std::string::npos)
       << errors;
   EXPECT_NE(errors.find("alerts.rules[2].clear_threshold: must not exceed"), std::string::npos)
       << errors;
