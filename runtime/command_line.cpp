@@ -1,6 +1,9 @@
 #include "runtime/command_line.hpp"
 
+#include "actors/history_api.hpp"
+
 #include <algorithm>
+#include <charconv>
 #include <optional>
 
 namespace vigil {
@@ -48,6 +51,38 @@ const option status_options[] = {
     {"url", "", "URL", "control API base URL (default from the configuration)"},
 };
 
+// `vigil alerts`: one table for every action; --state and --limit apply to `list` only.
+const option alerts_options[] = {
+    {"config", "", "FILE", "configuration file, to find the control port and a token"},
+    {"secrets-file", "secrets_file", "FILE", "0600 JSON file with secrets"},
+    {"url", "", "URL", "control API base URL (default from the configuration)"},
+    {"state", "", "STATE", "list: only firing or only resolved alerts"},
+    {"limit", "", "N", "list: the N newest alerts (1 to 10000)"},
+    {"json", "", nullptr, "print the API's JSON answer instead of text"},
+};
+
+const char* const alerts_usage =
+    R"(vigil alerts [list] [--state firing|resolved] [--limit N] [OPTIONS]
+       vigil alerts rules [OPTIONS]
+       vigil alerts ack ID [OPTIONS]
+       vigil alerts resolve ID [OPTIONS]
+       vigil alerts silence RULE DURATION [OPTIONS]    (DURATION: 30m, 2h, 1d)
+       vigil alerts unsilence RULE [OPTIONS])";
+
+struct alerts_action {
+  const char* name;
+  std::vector<std::string> arguments; // the names of its positional arguments
+};
+
+const alerts_action alerts_actions[] = {
+    {"list", {}},
+    {"rules", {}},
+    {"ack", {"ID"}},
+    {"resolve", {"ID"}},
+    {"silence", {"RULE", "DURATION"}},
+    {"unsilence", {"RULE"}},
+};
+
 const option secret_options[] = {
     {"config", "", "FILE", "configuration file, to find the secrets file"},
     {"secrets-file", "secrets_file", "FILE", "0600 JSON file the token is added to"},
@@ -75,6 +110,7 @@ Commands:
   config validate     check a configuration file; exit 0 when valid
   config show         print the effective configuration (secrets redacted)
   status              ask a running agent for its status over the control API
+  alerts              list, acknowledge, resolve and silence a running agent's alerts
   secret new          add a new API token to the secrets file and print it once
   connect-url         print the Quick Connect URL for the dashboard
   version             print the version
@@ -109,15 +145,22 @@ void set_key(nlohmann::json& doc, const std::string& dotted, nlohmann::json valu
   *cur = std::move(value);
 }
 
+// Arguments that are not options are collected in `positionals` when it is given, and are
+// errors otherwise.
 template <size_t N>
 void parse_options(parsed_command_line& out, const std::vector<std::string>& args, size_t first,
-                   const option (&opts)[N], const std::string& usage) {
+                   const option (&opts)[N], const std::string& usage,
+                   std::vector<std::string>* positionals = nullptr) {
   for (size_t i = first; i < args.size(); ++i) {
     auto arg = args[i];
     if (arg == "--help" || arg == "-h") {
       out.help = options_help(usage, opts);
       out.cmd = command::help;
       return;
+    }
+    if (positionals && arg.rfind("-", 0) != 0) {
+      positionals->push_back(arg);
+      continue;
     }
     if (arg.rfind("--", 0) != 0) {
       out.errors.push_back("unexpected argument '" + arg + "'");
@@ -160,7 +203,7 @@ void parse_options(parsed_command_line& out, const std::vector<std::string>& arg
       cfg.config_path = value;
       cfg.config_path_explicit = true;
     } else if (name == "url") {
-      out.status_url = value;
+      out.api_url = value;
     } else if (name == "name") {
       out.token_name = value;
     } else if (name == "scope") {
@@ -169,6 +212,19 @@ void parse_options(parsed_command_line& out, const std::vector<std::string>& arg
       out.token_scope = value;
     } else if (name == "host") {
       out.connect_host = value;
+    } else if (name == "state") {
+      if (value != "firing" && value != "resolved")
+        out.errors.push_back("option --state must be firing or resolved, not '" + value + "'");
+      out.alert_state = value;
+    } else if (name == "limit") {
+      unsigned n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc{} || end != value.data() + value.size() || n < 1 || n > 10000)
+        out.errors.push_back("option --limit must be a number from 1 to 10000, not '" + value +
+                             "'");
+      out.alert_limit = n;
+    } else if (name == "json") {
+      out.json_output = true;
     } else if (name == "log-file") {
       auto& files = cfg.command_line["sources"]["files"];
       if (!files.is_array())
@@ -186,6 +242,48 @@ void parse_options(parsed_command_line& out, const std::vector<std::string>& arg
       cfg.option_names[o->key] = arg;
     }
   }
+}
+
+// `vigil alerts [ACTION] [ARGUMENTS] [OPTIONS]`; options may come between the arguments.
+void parse_alerts(parsed_command_line& out, const std::vector<std::string>& args) {
+  out.cmd = command::alerts;
+  size_t first = 1;
+  if (args.size() > 1 && args[1].rfind("-", 0) != 0) {
+    out.alerts_action = args[1];
+    first = 2;
+  }
+  auto action = std::find_if(std::begin(alerts_actions), std::end(alerts_actions),
+                             [&](const alerts_action& a) { return out.alerts_action == a.name; });
+  if (action == std::end(alerts_actions)) {
+    std::vector<std::string> names;
+    for (auto& a : alerts_actions)
+      names.emplace_back(a.name);
+    auto msg = "unknown alerts action '" + out.alerts_action + "'";
+    if (auto m = closest_match(out.alerts_action, names))
+      msg += "; did you mean '" + *m + "'?";
+    out.errors.push_back(msg);
+    out.help = options_help(alerts_usage, alerts_options);
+    return;
+  }
+  parse_options(out, args, first, alerts_options, alerts_usage, &out.arguments);
+  if (out.cmd == command::help)
+    return;
+  auto& wanted = action->arguments;
+  if (out.arguments.size() < wanted.size()) {
+    std::string missing;
+    for (auto i = out.arguments.size(); i < wanted.size(); ++i)
+      missing += (missing.empty() ? "" : " ") + wanted[i];
+    out.errors.push_back("alerts " + out.alerts_action + " needs " + missing);
+  }
+  for (auto i = wanted.size(); i < out.arguments.size(); ++i)
+    out.errors.push_back("unexpected argument '" + out.arguments[i] + "'");
+  if (out.alerts_action != "list" && (!out.alert_state.empty() || out.alert_limit != 0))
+    out.errors.push_back("options --state and --limit apply only to 'vigil alerts list'");
+  // The agent's own parser, so that what passes here is what it accepts.
+  if (out.alerts_action == "silence" && out.arguments.size() == 2 &&
+      !parse_history_step(out.arguments[1]))
+    out.errors.push_back("DURATION must be like 30m, 2h or 1d, not '" + out.arguments[1] +
+                         "' ('vigil alerts unsilence RULE' lifts a silence)");
 }
 
 } // namespace
@@ -223,6 +321,8 @@ parsed_command_line parse_command_line(int argc, const char* const* argv) {
   } else if (sub == "status") {
     out.cmd = command::status;
     parse_options(out, args, 1, status_options, "vigil status [OPTIONS]");
+  } else if (sub == "alerts") {
+    parse_alerts(out, args);
   } else if (sub == "config") {
     if (args.size() < 2 || (args[1] != "validate" && args[1] != "show")) {
       if (args.size() >= 2 && (args[1] == "--help" || args[1] == "-h")) {
@@ -237,8 +337,8 @@ parsed_command_line parse_command_line(int argc, const char* const* argv) {
     parse_options(out, args, 2, config_options, "vigil config " + args[1] + " [OPTIONS]");
   } else {
     out.help = overview;
-    std::vector<std::string> commands = {"run",         "config",  "status", "secret",
-                                         "connect-url", "version", "help"};
+    std::vector<std::string> commands = {"run",    "config",      "status",  "alerts",
+                                         "secret", "connect-url", "version", "help"};
     auto msg = "unknown command '" + sub + "'";
     if (auto m = closest_match(sub, commands))
       msg += "; did you mean '" + *m + "'?";

@@ -17,6 +17,7 @@ enum class command {
   config_validate,
   config_show,
   status,
+  alerts,
   secret_new,
   connect_url,
   version,
@@ -27,7 +28,14 @@ enum class command {
 struct parsed_command_line {
   command cmd = command::help;
   config_inputs config;
-  std::string status_url;           // `vigil status --url`
+  std::string api_url; // `vigil status --url`, `vigil alerts --url`
+  // `vigil alerts ACTION ARGUMENTS`: list (the default), rules, ack ID, resolve ID,
+  // silence RULE DURATION, unsilence RULE.
+  std::string alerts_action = "list";
+  std::vector<std::string> arguments;
+  std::string alert_state;          // `vigil alerts list --state`: firing, resolved; "": both
+  unsigned alert_limit = 0;         // `vigil alerts list --limit`; 0: the API's default
+  bool json_output = false;         // `vigil alerts --json`: the API's answer as it is
   std::string token_name;           // `vigil secret new --name`, `vigil connect-url --name`
   std::string token_scope = "read"; // `vigil secret new --scope`
   std::string connect_host;         // `vigil connect-url --host`

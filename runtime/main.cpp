@@ -1,5 +1,6 @@
 #include "io/logs/pattern_compiler.hpp"
 #include "runtime/agent.hpp"
+#include "runtime/alerts_command.hpp"
 #include "runtime/command_line.hpp"
 #include "runtime/config_loader.hpp"
 #include "runtime/status_command.hpp"
@@ -50,6 +51,8 @@ int main(int argc, char** argv) {
     return validate_or_show(cl);
   case command::status:
     return run_status_command(cl);
+  case command::alerts:
+    return run_alerts_command(cl);
   case command::secret_new:
     return run_secret_new(cl);
   case command::connect_url:
