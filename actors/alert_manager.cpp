@@ -229,10 +229,22 @@ int64_t now_ms() {
       std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now()));
 }
 
+// An alert is written only once its notifications are in the outbox: written earlier, a
+// crash in between would leave "notified" in the history and nothing sent. (A crash before
+// the write is made good by the rules: they report to the successor what it does not know.)
+bool notification_pending(manager_pointer self, const std::string& alert_id) {
+  auto prefix = alert_id + ":";
+  auto& st = self->state;
+  return std::any_of(st.unsent.begin(), st.unsent.end(), [&](auto& q) {
+    // A stream the outbox refuses (full) does not hold the history back.
+    return q.entry.id.starts_with(prefix) && !st.refused.contains(q.stream);
+  });
+}
+
 void save(manager_pointer self, const std::string& id) {
   auto& st = self->state;
   auto i = st.unsaved.find(id);
-  if (i == st.unsaved.end())
+  if (i == st.unsaved.end() || notification_pending(self, id))
     return;
   auto history = find_history(self->home_system());
   if (!history)
@@ -258,6 +270,15 @@ void save(manager_pointer self, const std::string& id) {
           });
 }
 
+void save_all(manager_pointer self) {
+  std::vector<std::string> ids;
+  for (auto& [id, u] : self->state.unsaved)
+    if (!u.writing)
+      ids.push_back(id);
+  for (auto& id : ids)
+    save(self, id);
+}
+
 // Every change of an alert is written to the history; one that is not confirmed stays here
 // and is written again, so the history never keeps a stale "firing" row.
 void persist(manager_pointer self, const alert_record& a) {
@@ -280,40 +301,67 @@ void wake_sender(manager_pointer self, const std::string& stream) {
   }
 }
 
-// Appends the queued notifications of one stream at a time, oldest first.
+void save_all(manager_pointer self);
+
+// Appends each stream's queued notifications, oldest first, one request per stream in
+// flight. A stream the outbox refuses (full: its receiver has been away long) waits for the
+// next tick without holding up the others.
 void append_notifications(manager_pointer self) {
   auto& st = self->state;
-  if (st.appending || st.unsent.empty())
-    return;
   auto outbox = find_outbox(self->home_system());
   if (!outbox)
     return; // the tick tries again
-  auto stream = st.unsent.front().stream;
-  std::vector<outbox_entry> records;
+  std::set<std::string> streams;
   for (auto& q : st.unsent)
-    if (q.stream == stream)
-      records.push_back(q.entry);
-  st.appending = true;
-  self->request(outbox, outbox_timeout, atom::append_v, stream, records)
-      .then(
-          [=](uint64_t) {
-            auto& st = self->state;
-            st.appending = false;
-            std::set<std::string> appended;
-            for (auto& r : records)
-              appended.insert(r.id);
-            std::erase_if(st.unsent, [&](auto& q) {
-              return q.stream == stream && appended.contains(q.entry.id);
+    if (!st.appending.contains(q.stream) && !st.refused.contains(q.stream))
+      streams.insert(q.stream);
+  for (const auto& stream : streams) {
+    std::vector<outbox_entry> records;
+    for (auto& q : st.unsent)
+      if (q.stream == stream)
+        records.push_back(q.entry);
+    st.appending.insert(stream);
+    self->request(outbox, outbox_timeout, atom::append_v, stream, records)
+        .then(
+            [=](uint64_t) {
+              auto& st = self->state;
+              st.appending.erase(stream);
+              std::set<std::string> appended;
+              for (auto& r : records)
+                appended.insert(r.id);
+              std::erase_if(st.unsent, [&](auto& q) {
+                return q.stream == stream && appended.contains(q.entry.id);
+              });
+              wake_sender(self, stream);
+              save_all(self); // the alerts whose notifications are now durable
+              append_notifications(self);
+            },
+            [=](caf::error& err) {
+              auto& st = self->state;
+              st.appending.erase(stream);
+              st.refused.insert(stream);
+              st.counters.last_error =
+                  "queueing " + stream + " notifications: " + self->home_system().render(err);
             });
-            wake_sender(self, stream);
-            append_notifications(self);
-          },
-          [=](caf::error& err) {
-            auto& st = self->state;
-            st.appending = false;
-            st.counters.last_error =
-                "queueing " + stream + " notifications: " + self->home_system().render(err);
-          });
+  }
+}
+
+// Too many notifications wait (the outbox refused a stream for long): the oldest of the
+// stream holding the most goes, so a stuck receiver does not cost the others theirs.
+void drop_oldest_notification(manager_pointer self) {
+  auto& st = self->state;
+  std::map<std::string, std::size_t> counts;
+  for (auto& q : st.unsent)
+    ++counts[q.stream];
+  auto largest = std::max_element(counts.begin(), counts.end(), [](auto& a, auto& b) {
+                   return a.second < b.second;
+                 })->first;
+  auto victim = std::find_if(st.unsent.begin(), st.unsent.end(),
+                             [&](auto& q) { return q.stream == largest; });
+  ++st.counters.dropped_notifications;
+  spdlog::error("alerts: the outbox took no {} notification for too long; dropped {}", largest,
+                victim->entry.id);
+  st.unsent.erase(victim);
 }
 
 bool channel_configured(const settings& s, const std::string& channel) {
@@ -352,12 +400,8 @@ void notify(manager_pointer self, const alert_rule_settings& rule, const alert_t
     auto id = alert.id + ":" +
               (x.change == alert_change::resolved ? "resolved" : std::to_string(ms(x.at)));
     st.unsent.push_back({channel == "backend" ? "alerts" : channel, {0, std::move(id), payload}});
-    if (st.unsent.size() > max_unsent_notifications) {
-      ++st.counters.dropped_notifications;
-      spdlog::error("alerts: the outbox took no notification for too long; dropped {}",
-                    st.unsent.front().entry.id);
-      st.unsent.pop_front();
-    }
+    if (st.unsent.size() > max_unsent_notifications)
+      drop_oldest_notification(self);
   }
   append_notifications(self);
 }
@@ -666,13 +710,9 @@ alert_manager(alert_manager_actor::stateful_pointer<alert_manager_state> self,
         if (!st.loaded)
           load_book(self);
         start_rules(self);
+        st.refused.clear();
         append_notifications(self);
-        std::vector<std::string> ids;
-        for (auto& [id, u] : st.unsaved)
-          if (!u.writing)
-            ids.push_back(id);
-        for (auto& id : ids)
-          save(self, id);
+        save_all(self);
         self->delayed_send(self, tick_interval, atom::tick_v);
       },
       [=](atom::configure, settings_ptr& s) {

@@ -76,7 +76,8 @@ struct alert_manager_state {
   std::map<std::string, int64_t> last_notified;
   std::map<std::string, alert_silence> silences; // by rule id
   std::deque<queued_notification> unsent;        // not in the outbox yet (away or full)
-  bool appending = false;
+  std::set<std::string> appending;               // streams with an append in flight
+  std::set<std::string> refused;                 // streams the outbox refused since the last tick
   std::map<std::string, unsaved_record> unsaved; // by alert id: not confirmed by the history
   uint64_t saves = 0;
   bool starting_rules = false;    // a status request to "alertrules" is out

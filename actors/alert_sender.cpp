@@ -93,11 +93,17 @@ void deliver(sender_pointer self) {
     send_email(self, attempt, ticket);
 }
 
-// Delivers the stream's oldest due record, if it may: one at a time keeps the order.
+// Delivers the stream's oldest record, if it may: one at a time keeps the order. A record
+// that failed stays the one in hand (its backoff is kept here, not in the outbox), so no
+// later record overtakes it, and a reload or a restart tries it again at once.
 void pump(sender_pointer self) {
   auto& st = self->state;
   if (!configured(self) || st.busy || steady::now() < st.not_before)
     return;
+  if (st.record) {
+    st.busy = true;
+    return deliver(self);
+  }
   auto outbox = find_outbox(self->home_system());
   if (!outbox)
     return; // the poll tries again
@@ -121,8 +127,9 @@ void on_outcome(sender_pointer self, delivery_outcome& outcome) {
   st.busy = false;
   auto seq = st.record->seq;
   auto id = st.record->id;
-  st.record.reset(); // the outbox keeps it until it is confirmed
   auto outbox = find_outbox(self->home_system());
+  if (outcome.result != delivery_outcome::verdict::retry)
+    st.record.reset(); // done with it (the outbox keeps it until it is confirmed)
   switch (outcome.result) {
   case delivery_outcome::verdict::delivered:
     if (outbox)
@@ -145,8 +152,6 @@ void on_outcome(sender_pointer self, delivery_outcome& outcome) {
     if (st.failures == 1 || st.failures % 10 == 0)
       spdlog::warn("alert {}: delivery failed ({}), attempt {}; retrying in {} ms", st.channel,
                    outcome.detail, st.failures, delay.count());
-    if (outbox)
-      self->send(outbox, atom::failed_v, st.channel, std::vector<int64_t>{seq}, epoch_ms(retry_at));
     self->delayed_send(self, delay, atom::resume_v);
     return;
   }
@@ -248,16 +253,23 @@ alert_sender(alert_sender_actor::stateful_pointer<alert_sender_state> self,
       [=](atom::status) { return self->state.status; },
       [=](atom::configure, settings_ptr& s) {
         auto& st = self->state;
-        auto& before = st.current->alerts.webhook;
+        const auto& before = st.current->alerts.webhook;
+        const auto& after = s->alerts.webhook;
+        bool webhook = st.channel == "webhook";
         bool new_client =
-            st.channel == "webhook" && (s->alerts.webhook.ca_file != before.ca_file ||
-                                        s->alerts.webhook.verify_peer != before.verify_peer);
+            webhook && (after.ca_file != before.ca_file || after.verify_peer != before.verify_peer);
+        bool new_target = webhook && (new_client || after.url != before.url ||
+                                      after.token != before.token || after.format != before.format);
         st.current = std::move(s);
         if (new_client) {
-          st.client->shutdown(); // an answer in flight comes back as cancelled: retried
+          st.client->shutdown();
           make_client(self);
         }
-        st.not_before = {}; // a fixed address or password is tried at once
+        if (st.busy && st.record && new_target) {
+          ++st.attempt; // the answer in flight (from the old address) is ignored: sent anew
+          st.busy = false;
+        }
+        st.not_before = {}; // a fixed address, token or password is tried at once
         pump(self);
       },
   };

@@ -250,7 +250,8 @@ void describe(Visitor& v, settings& s) {
   v("alerts.email.password", s.alerts.email.password, secret());
   v("alerts.email.from", s.alerts.email.from);
   v("alerts.email.to", s.alerts.email.to);
-  v("alerts.email.timeout", s.alerts.email.timeout, rules().range(100, INT64_MAX));
+  // A shutdown waits for a mail in flight; beyond 20 s it would hit the stop deadline.
+  v("alerts.email.timeout", s.alerts.email.timeout, rules().range(100, 20000));
   v("alerts.email.ca_file", s.alerts.email.ca_file);
   v("alerts.email.verify_peer", s.alerts.email.verify_peer);
 }

@@ -271,6 +271,26 @@ TEST_F(alert_engine_test, each_channel_gets_the_ticket_in_its_own_outbox_stream)
   EXPECT_TRUE(tickets("alerts").empty()); // "backend" is not among this rule's channels
 }
 
+TEST_F(alert_engine_test, a_full_channel_stream_does_not_hold_up_the_others) {
+  auto s = std::make_shared<settings>(*current);
+  s->alerts.webhook.url = "http://127.0.0.1:9/hook"; // away: its stream fills up
+  s->outbox.alerts_max_bytes = 65536;
+  s->alerts.rules[0].channels = {"webhook", "backend"};
+  current = s;
+  start_stores();
+  {
+    caf::scoped_actor self{sys};
+    std::vector<outbox_entry> backlog{{0, "old:1", json{{"pad", std::string(70000, 'x')}}.dump()}};
+    self->request(find_outbox(sys), 5s, atom::append_v, std::string{"webhook"}, backlog)
+        .receive([](uint64_t) {}, [&](caf::error& err) { FAIL() << sys.render(err); });
+  }
+  auto manager = start_manager();
+  caf::anon_send(manager, transition(alert_change::firing, t0, 20, "many_processes"));
+  ASSERT_TRUE(eventually([&] { return tickets("alerts").size() == 1; }));
+  EXPECT_EQ(tickets("alerts")[0]["alert_type"], "many_processes");
+  EXPECT_EQ(tickets("webhook").size(), 1u); // only the backlog: the new one waits
+}
+
 TEST_F(alert_engine_test, an_operator_resolve_sends_the_recovery_and_names_who) {
   start_stores();
   auto manager = start_manager();

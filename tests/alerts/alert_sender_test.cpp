@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <functional>
 #include <thread>
 
@@ -181,6 +182,35 @@ TEST_F(alert_sender_test, a_webhook_receives_the_ticket_after_its_failures_in_or
   EXPECT_EQ(st.sent, 2u);
   EXPECT_EQ(st.failures, 2u);
   EXPECT_EQ(st.last_error.rfind("HTTP 503", 0), 0u) << st.last_error;
+}
+
+TEST_F(alert_sender_test, a_reload_retries_the_failed_record_first_and_at_once) {
+  std::atomic<bool> up{false};
+  test::test_backend receiver{[&](const http_request&) {
+    http_response r;
+    r.status = up ? 200 : 503;
+    return r;
+  }};
+  auto slow = [&](settings& s) {
+    s.alerts.webhook.url = receiver.url();
+    s.alerts.retry_initial = 10min; // no retry of its own within the test
+    s.alerts.retry_max = 10min;
+  };
+  auto sender = start_sender("webhook", with(slow));
+  auto firing = ticket;
+  append("webhook", "a:1", firing);
+  caf::anon_send(sender, atom::resume_v);
+  ASSERT_TRUE(eventually([&] { return status(sender).failures == 1; }));
+  auto resolved = ticket;
+  resolved["state"] = "resolved";
+  append("webhook", "a:resolved", resolved); // due now, unlike the failed one
+  caf::anon_send(sender, atom::resume_v);
+  up = true;
+  caf::anon_send(sender, atom::configure_v, with(slow)); // SIGHUP
+  auto got = receiver.wait_for("/", 3);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[1].header("idempotency-key"), "a:1"); // the firing before its recovery
+  EXPECT_EQ(got[2].header("idempotency-key"), "a:resolved");
 }
 
 TEST_F(alert_sender_test, a_webhook_that_refuses_the_ticket_keeps_it_as_a_dead_letter) {
