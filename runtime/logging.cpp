@@ -1,5 +1,6 @@
 #include "runtime/logging.hpp"
 
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
@@ -25,10 +26,18 @@ void configure_logging(const log_settings& s) {
                                             "cannot open log file " + s.file + ": " + e.what()});
     }
   }
-  auto logger = std::make_shared<spdlog::logger>("vigil", sinks.begin(), sinks.end());
+  // One logger for the life of the process: actors log through spdlog's raw default-logger
+  // pointer while a reload runs here, so a reload swaps the sinks inside it (under the
+  // distributing sink's lock) instead of replacing the logger they may be using.
+  static const auto outputs = std::make_shared<spdlog::sinks::dist_sink_mt>();
+  static const auto logger = [] {
+    auto l = std::make_shared<spdlog::logger>("vigil", outputs);
+    l->flush_on(spdlog::level::info);
+    spdlog::set_default_logger(l);
+    return l;
+  }();
+  outputs->set_sinks(std::move(sinks));
   logger->set_level(spdlog::level::from_str(s.level));
-  logger->flush_on(spdlog::level::info);
-  spdlog::set_default_logger(logger);
 }
 
 } // namespace vigil

@@ -8,7 +8,8 @@
 
 namespace vigil {
 
-/// Installs the default logger for `s.log`; safe to call again on reload.
+/// Installs the default logger for `s.log`; safe to call again on reload, while other
+/// threads log.
 void configure_logging(const log_settings& s);
 
 } // namespace vigil

@@ -104,7 +104,7 @@ TEST_F(agent_process_test, sighup_with_broken_file_keeps_the_old_config) {
   agent->signal(SIGHUP);
   ASSERT_TRUE(agent->wait_for_output("configuration reloaded", 10s)) << agent->output();
   agent->signal(SIGTERM);
-  EXPECT_EQ(agent->wait_for_exit(10s), 0);
+  EXPECT_EQ(agent->wait_for_exit(10s), 0) << agent->output();
 }
 
 TEST_F(agent_process_test, invalid_config_at_start_exits_78_naming_the_key) {
